@@ -1,0 +1,1 @@
+"""pytracking_ebm package."""

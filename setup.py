@@ -1,0 +1,26 @@
+"""Installs the four packages of pytracking-ebm: pytracking_ebm, ltr, pytracking, evaluation."""
+from setuptools import find_packages, setup
+
+setup(
+    name="pytracking-ebm",
+    version="0.1.0",
+    description="Energy-based models for regression: losses, refinement, tracking, detection, 1D regression",
+    python_requires=">=3.9",
+    packages=find_packages(include=["pytracking_ebm*", "ltr*", "pytracking*", "evaluation*"]),
+    package_data={"": ["*.txt", "*.json", "*.toml"]},
+    include_package_data=True,
+    install_requires=[
+        "torch==2.14.1",
+        "torchvision==0.29.1",
+        "opencv-python-headless<5",
+        "numpy",
+        "scipy",
+        "pandas",
+        "matplotlib",
+        "tqdm",
+        "tensorboard",
+        "pycocotools",
+        "jpeg4py",
+        "tabulate",
+    ],
+)
