@@ -1,1 +1,15 @@
-"""pytracking_ebm package."""
+"""pytracking_ebm: the energy-based-model library shared by all applications.
+
+- :mod:`pytracking_ebm.losses`: ML-IS, KLD-IS, ML-MCMC-N, NCE, NCE+, DSM, SM (``make_loss``).
+- :mod:`pytracking_ebm.proposals`: Gaussian-mixture proposal / noise distributions.
+- :mod:`pytracking_ebm.refine`: Algorithm S1, gradient ascent with accept/reject.
+- :mod:`pytracking_ebm.ops`: Precise RoI Pooling in pure PyTorch.
+- :mod:`pytracking_ebm.boxes`: box parameterisations.
+
+The core needs only torch; ``regression1d`` and ``detection`` add their own dependencies.
+"""
+from .losses import LOSSES, EBMLoss, SampledLoss, Samples, make_loss
+from .proposals import GaussianMixture
+from .refine import RefineResult, refine
+
+__all__ = ["LOSSES", "EBMLoss", "SampledLoss", "Samples", "make_loss", "GaussianMixture", "RefineResult", "refine"]

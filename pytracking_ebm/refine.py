@@ -1,0 +1,77 @@
+"""Prediction by gradient ascent on the energy: the paper's Algorithm S1.
+
+From initial estimates ``y`` repeat T times: ``value = f(y)``; ``ỹ = y + λ ⊙ ∇_y f(y)``; if
+``f(ỹ) > value`` accept ``y <- ỹ``, else ``λ <- η λ``. Every example (e.g. every box of a
+batch) keeps its own step length and accepts or rejects on its own. The plain variant
+(``accept_reject=False``) is PrDiMP's tracker: always step, then decay the step by η.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Union
+
+import torch
+from torch import Tensor
+
+__all__ = ["RefineResult", "refine"]
+
+
+class RefineResult(NamedTuple):
+    """Refined estimates (..., D) and their energies (...,); both detached."""
+
+    y: Tensor
+    energy: Tensor
+
+
+def _value_and_grad(energy: Callable[[Tensor], Tensor], y: Tensor) -> tuple:
+    with torch.enable_grad():
+        y = y.detach().requires_grad_(True)
+        value = energy(y)
+        if value.shape != y.shape[:-1]:
+            raise ValueError(f"energy must map y of shape {tuple(y.shape)} to shape {tuple(y.shape[:-1])}, got {tuple(value.shape)}")
+        (grad,) = torch.autograd.grad(value.sum(), y)
+    return value.detach(), grad
+
+
+def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[float, Tensor],
+           num_iters: int = 10, decay: float = 0.5, accept_reject: bool = True) -> RefineResult:
+    """Refine estimates ``y`` (..., D) by gradient ascent on ``energy``.
+
+    Args:
+        energy: maps (..., D) to (...,); evaluated with gradients enabled even under
+            ``torch.no_grad()``. Each example's energy must depend on its own ``y`` only.
+        y: initial estimates ŷ, (..., D).
+        step_length: λ, a float, a per-dimension (D,) tensor (e.g. λ_pos, λ_pos, λ_size,
+            λ_size) or anything broadcastable to ``y``.
+        num_iters: T.
+        decay: η, multiplies λ of an example whose step was rejected (or, without
+            accept/reject, every example's λ after every step).
+        accept_reject: Algorithm S1 when True; PrDiMP's always-accept ascent when False.
+    Returns:
+        :class:`RefineResult` with the refined ``y`` and ``energy(y)``; no autograd graph.
+    """
+    if y.dim() < 1 or not torch.isfinite(y).all():
+        raise ValueError("y must be a finite tensor of shape (..., D)")
+    if not (isinstance(num_iters, int) and num_iters >= 0):
+        raise ValueError(f"num_iters must be an integer >= 0, got {num_iters!r}")
+    if not 0 < decay <= 1:
+        raise ValueError(f"decay must be in (0, 1], got {decay}")
+    lam = torch.as_tensor(step_length, dtype=y.dtype, device=y.device)
+    if not torch.isfinite(lam).all() or (lam < 0).any():
+        raise ValueError(f"step_length must be finite and non-negative, got {lam.tolist()}")
+    lam = lam.expand_as(y).clone()
+
+    y = y.detach().clone()
+    value, grad = _value_and_grad(energy, y)
+    for _ in range(num_iters):
+        candidate = y + lam * grad
+        new_value, new_grad = _value_and_grad(energy, candidate)
+        if accept_reject:
+            accept = new_value > value
+            y = torch.where(accept[..., None], candidate, y)
+            grad = torch.where(accept[..., None], new_grad, grad)
+            value = torch.where(accept, new_value, value)
+            lam = torch.where(accept[..., None], lam, lam * decay)
+        else:
+            y, value, grad = candidate, new_value, new_grad
+            lam = lam * decay
+    return RefineResult(y=y, energy=value)
