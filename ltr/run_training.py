@@ -1,0 +1,63 @@
+"""Train a tracking network: ``python ltr/run_training.py <module> <setting> [options]``.
+
+Settings are Python files ``ltr/train_settings/<module>/<setting>.py``; ``--list`` shows them.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from typing import Dict, List, Optional
+
+import ltr.train_settings as train_settings
+
+
+def available_settings() -> Dict[str, str]:
+    """``{"module/setting": first docstring line}`` for every settings file."""
+    out = {}
+    for module in pkgutil.iter_modules(train_settings.__path__):
+        if not module.ispkg:
+            continue
+        package = importlib.import_module(f"ltr.train_settings.{module.name}")
+        for setting in pkgutil.iter_modules(package.__path__):
+            if setting.name.startswith("_"):
+                continue
+            mod = importlib.import_module(f"ltr.train_settings.{module.name}.{setting.name}")
+            doc = (mod.__doc__ or "").strip().splitlines()
+            out[f"{module.name}/{setting.name}"] = doc[0] if doc else ""
+    return out
+
+
+def settings_listing() -> str:
+    rows = available_settings()
+    if not rows:
+        return "no training settings are installed yet (ltr/train_settings/<module>/<setting>.py)"
+    width = max(len(k) for k in rows)
+    return "\n".join(f"  {name.ljust(width)}  {doc}" for name, doc in sorted(rows.items()))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python ltr/run_training.py",
+        description="Train a tracking network with one of the settings in ltr/train_settings.",
+        epilog="available settings (module/setting):\n" + settings_listing(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("module", nargs="?", help="settings module, e.g. dimp")
+    parser.add_argument("setting", nargs="?", help="setting in that module, e.g. nce_plus")
+    parser.add_argument("--list", action="store_true", help="list the available settings and exit")
+    args = parser.parse_args(argv)
+    if args.list or args.module is None or args.setting is None:
+        print(parser.format_help() if not args.list else settings_listing())
+        return 0 if args.list else 2
+    name = f"{args.module}/{args.setting}"
+    if name not in available_settings():
+        print(f"run_training.py: unknown setting {name!r}; available:\n{settings_listing()}", file=sys.stderr)
+        return 2
+    setting = importlib.import_module(f"ltr.train_settings.{args.module}.{args.setting}")
+    return setting.run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Training settings: one package per module (e.g. ``dimp``), one file per setting."""

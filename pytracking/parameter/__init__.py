@@ -1,0 +1,1 @@
+"""Tracker parameter files: one package per tracker, one file per parameter set."""

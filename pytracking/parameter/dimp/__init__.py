@@ -1,0 +1,1 @@
+"""DiMP tracker parameters, one file per trained setting."""
