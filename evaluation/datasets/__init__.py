@@ -1,0 +1,102 @@
+"""Benchmark readers and the ``get_dataset`` registry.
+
+>>> seqs = get_dataset("lasot")                      # root from $LASOT_DIR
+>>> seqs = get_dataset("otb", root="/data/OTB100")
+>>> seqs = get_dataset("got10k", split="val")         # or get_dataset("got10k_val")
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..sequence import Sequence
+from . import got10k, lasot, nfs, otb, trackingnet, uav123
+from .common import ROOT_VARIABLES, DatasetNotFoundError, PathLike, dataset_root
+
+
+def _load_synthetic(root: Optional[PathLike] = None, **options: Any) -> list[Sequence]:
+    from ..synthetic import load_synthetic  # the writer lives with the synthetic data
+    return load_synthetic(root, **options)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A registered dataset: how to name it, where its root comes from, how to read it."""
+    name: str
+    title: str
+    variable: str
+    splits: tuple[str, ...]
+    loader: Callable[..., list[Sequence]]
+    description: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "lasot": DatasetInfo("lasot", "LaSOT", "LASOT_DIR", ("test", "train", "all"), lasot.load,
+                         "LaSOT, 280 test sequences (protocol II)"),
+    "trackingnet": DatasetInfo("trackingnet", "TrackingNet", "TRACKINGNET_DIR",
+                               ("test", "train", "train_<k>"), trackingnet.load,
+                               "TrackingNet, 511 test sequences (hidden ground truth)"),
+    "uav123": DatasetInfo("uav123", "UAV123", "UAV123_DIR", (), uav123.load,
+                          "UAV123, 123 sequences"),
+    "nfs": DatasetInfo("nfs", "NfS", "NFS_DIR", (), nfs.load,
+                       "Need for Speed 30 fps, 100 sequences (official or pytracking layout)"),
+    "otb": DatasetInfo("otb", "OTB-100", "OTB_DIR", (), otb.load, "OTB-100, 100 sequences"),
+    "got10k": DatasetInfo("got10k", "GOT-10k", "GOT10K_DIR", ("val", "test", "train"),
+                          got10k.load, "GOT-10k, 180 val / 180 test sequences"),
+    "synthetic": DatasetInfo("synthetic", "Synthetic", "SYNTHETIC_DIR", (), _load_synthetic,
+                             "a few short generated sequences (created on first use)"),
+}
+
+#: other accepted spellings: name -> (dataset, split)
+ALIASES: dict[str, tuple[str, Optional[str]]] = {
+    "uav": ("uav123", None), "nfs30": ("nfs", None), "otb100": ("otb", None),
+    "otb2015": ("otb", None), "got10k_val": ("got10k", "val"), "got10k_test": ("got10k", "test"),
+    "got10k_train": ("got10k", "train"), "trackingnet_test": ("trackingnet", "test"),
+    "lasot_test": ("lasot", "test"), "lasot_train": ("lasot", "train"),
+}
+
+
+def resolve_name(name: str) -> tuple[str, Optional[str]]:
+    """``(dataset, split)`` for a registered name or alias."""
+    lowered = name.lower()
+    for key in (lowered, lowered.replace("-", ""), lowered.replace("-", "_")):
+        if key in DATASETS:
+            return key, None
+        if key in ALIASES:
+            return ALIASES[key]
+    raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+
+
+def get_dataset(name: str, root: Optional[PathLike] = None, *, split: Optional[str] = None,
+                sequences: Optional[Iterable[str]] = None, partial: bool = False,
+                **options: Any) -> list[Sequence]:
+    """Read the sequences of a benchmark.
+
+    Args:
+        name: ``lasot``, ``trackingnet``, ``uav123``, ``nfs``, ``otb``, ``got10k``,
+            ``synthetic`` or an alias such as ``got10k_val``.
+        root: dataset root; default from the dataset's environment variable
+            (``LASOT_DIR``, ``TRACKINGNET_DIR``, ``UAV123_DIR``, ``NFS_DIR``, ``OTB_DIR``,
+            ``GOT10K_DIR``, ``SYNTHETIC_DIR``).
+        split: for datasets with splits (see ``DATASETS[name].splits``).
+        sequences: restrict to these sequence names.
+        partial: use the sequences present on disk instead of failing on missing ones.
+        options: reader-specific options (``layout`` for NfS, ``check_frames`` for LaSOT).
+    """
+    dataset, alias_split = resolve_name(name)
+    split = split or alias_split
+    kwargs: dict[str, Any] = dict(options)
+    if split is not None:
+        if not DATASETS[dataset].splits:
+            raise ValueError(f"{dataset} has no splits (got split={split!r})")
+        kwargs["split"] = split
+    if sequences is not None:
+        kwargs["sequences"] = sequences
+    kwargs["partial"] = partial
+    return DATASETS[dataset].loader(root, **kwargs)
+
+
+__all__ = ["ALIASES", "DATASETS", "DatasetInfo", "DatasetNotFoundError", "ROOT_VARIABLES",
+           "dataset_root", "get_dataset", "got10k", "lasot", "nfs", "otb", "resolve_name",
+           "trackingnet", "uav123"]

@@ -1,0 +1,124 @@
+"""Helpers shared by the dataset readers: dataset roots, embedded tables, selection, checks."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Optional, Union
+
+PathLike = Union[str, os.PathLike]
+
+#: environment variable holding each dataset's root directory
+ROOT_VARIABLES = {
+    "lasot": "LASOT_DIR",
+    "trackingnet": "TRACKINGNET_DIR",
+    "uav123": "UAV123_DIR",
+    "nfs": "NFS_DIR",
+    "otb": "OTB_DIR",
+    "got10k": "GOT10K_DIR",
+    "synthetic": "SYNTHETIC_DIR",
+}
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset root is not configured or does not exist."""
+
+
+def dataset_root(dataset: str, root: Optional[PathLike] = None) -> Path:
+    """The root directory of ``dataset``: ``root`` if given, else its environment variable."""
+    variable = ROOT_VARIABLES[dataset]
+    if root is None:
+        value = os.environ.get(variable)
+        if not value:
+            raise DatasetNotFoundError(f"{dataset}: dataset root not set; set {variable}=<dir> "
+                                       f"or pass --root <dir>")
+        root, source = value, f" (from {variable})"
+    else:
+        source = ""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DatasetNotFoundError(f"{dataset}: dataset root {root}{source} is not a directory; "
+                                   f"set {variable} or pass --root <dir>")
+    return root
+
+
+def read_data_lines(filename: str) -> list[str]:
+    """Non-comment lines of an embedded data file in ``evaluation/datasets/data``."""
+    text = resources.files("evaluation.datasets.data").joinpath(filename).read_text("utf-8")
+    return [line.rstrip("\n") for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def select(names: list[str], wanted: Optional[Iterable[str]], dataset: str) -> list[str]:
+    """Restrict ``names`` to ``wanted`` (kept in dataset order); unknown names are an error."""
+    if wanted is None:
+        return names
+    wanted = list(wanted)
+    unknown = [w for w in wanted if w not in set(names)]
+    if unknown:
+        raise ValueError(f"{dataset}: unknown sequence(s): {', '.join(unknown[:10])}"
+                         + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""))
+    keep = set(wanted)
+    return [n for n in names if n in keep]
+
+
+def drop_missing(names: list[str], present: dict[str, bool], dataset: str, root: Path,
+                 partial: bool) -> list[str]:
+    """Check that every selected sequence exists on disk.
+
+    Missing sequences are an error naming them, unless ``partial`` is set, in which case the
+    present ones are kept and a one-line note goes to stderr.
+    """
+    missing = [n for n in names if not present[n]]
+    if not missing:
+        return names
+    if not partial:
+        raise FileNotFoundError(f"{dataset}: {len(missing)} of {len(names)} sequences missing "
+                                f"under {root}: {summarise(missing)} (pass partial=True / "
+                                f"--partial to use the ones present)")
+    kept = [n for n in names if present[n]]
+    if not kept:
+        raise FileNotFoundError(f"{dataset}: none of the {len(names)} sequences found under {root}")
+    print(f"note: {dataset}: using the {len(kept)} of {len(names)} sequences present under "
+          f"{root}", file=sys.stderr)
+    return kept
+
+
+def summarise(names: list[str], limit: int = 8) -> str:
+    """``a, b, c and 5 more``."""
+    head = ", ".join(names[:limit])
+    return head + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def check_frame_count(name: str, frames: list[str], n_annotations: int,
+                      problems: list[str]) -> None:
+    """Record a problem when the frame count differs from the annotation count."""
+    if len(frames) != n_annotations:
+        problems.append(f"{name} ({len(frames)} frames, {n_annotations} annotations)")
+
+
+def check_frames_exist(name: str, frames: list[str], problems: list[str],
+                       after: Optional[str] = None) -> None:
+    """Record a problem when the first or last frame file is missing, or ``after`` exists.
+
+    Frame lists that are built from the annotation length (rather than listed from disk) are
+    checked this way: two or three ``stat`` calls per sequence instead of one per frame.
+    """
+    if not frames:
+        problems.append(f"{name} (no frames)")
+        return
+    for path in (frames[0], frames[-1]):
+        if not os.path.isfile(path):
+            problems.append(f"{name} (missing {path})")
+            return
+    if after is not None and os.path.isfile(after):
+        problems.append(f"{name} (more frames than annotations: {after} exists)")
+
+
+def raise_problems(dataset: str, problems: list[str]) -> None:
+    """One error listing every sequence whose frames and annotations disagree."""
+    if problems:
+        raise ValueError(f"{dataset}: frame count differs from annotation count for "
+                         f"{len(problems)} sequence(s): {summarise(problems, 5)}")
