@@ -39,11 +39,20 @@ Energy = Callable[[Tensor], Tensor]
 
 # --------------------------------------------------------------------------- input checks
 
-def _check_finite(t: Tensor, name: str) -> None:
-    if not torch.is_tensor(t):
-        raise ValueError(f"{name} must be a tensor, got {type(t).__name__}")
-    if not torch.isfinite(t).all():
-        raise ValueError(f"{name} contains NaN or inf values")
+def _check_finite(**tensors: Tensor) -> None:
+    """Raise a ValueError naming the first argument that is not a tensor or not finite.
+
+    One device synchronisation for all arguments: the per-argument scan runs only to name
+    the culprit once the joint check has failed.
+    """
+    for name, t in tensors.items():
+        if not torch.is_tensor(t):
+            raise ValueError(f"{name} must be a tensor, got {type(t).__name__}")
+    if bool(torch.stack([torch.isfinite(t).all() for t in tensors.values()]).all()):
+        return
+    for name, t in tensors.items():
+        if not torch.isfinite(t).all():
+            raise ValueError(f"{name} contains NaN or inf values")
 
 
 def _check_same_shape(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
@@ -62,7 +71,7 @@ def _check_count(value: int, name: str) -> None:
 
 
 def _check_y(y: Tensor) -> None:
-    _check_finite(y, "y")
+    _check_finite(y=y)
     if y.dim() < 2 or y.shape[-1] < 1:
         raise ValueError(f"y must have shape (..., D) with at least one example dimension, got {tuple(y.shape)}")
 
@@ -73,7 +82,7 @@ def _evaluate(energy: Energy, y: Tensor) -> Tensor:
     if not torch.is_tensor(scores) or scores.shape != y.shape[:-1]:
         shape = tuple(scores.shape) if torch.is_tensor(scores) else type(scores).__name__
         raise ValueError(f"energy must map y of shape {tuple(y.shape)} to scores of shape {tuple(y.shape[:-1])}, got {shape}")
-    _check_finite(scores, "energy(y)")
+    _check_finite(**{"energy(y)": scores})
     return scores
 
 
@@ -95,9 +104,7 @@ def ml_is(scores_gt: Tensor, scores: Tensor, log_q: Tensor) -> Tensor:
         scores: (..., M) scores of the proposal samples.
         log_q: (..., M) proposal log-densities of the samples.
     """
-    _check_finite(scores_gt, "scores_gt")
-    _check_finite(scores, "scores")
-    _check_finite(log_q, "log_q")
+    _check_finite(scores_gt=scores_gt, scores=scores, log_q=log_q)
     _check_same_shape("scores", scores, "log_q", log_q)
     if scores.shape[:-1] != scores_gt.shape:
         raise ValueError(f"scores_gt has shape {tuple(scores_gt.shape)} but scores has {tuple(scores.shape)}; expected (...,) and (..., M)")
@@ -114,9 +121,7 @@ def kld_is(scores: Tensor, log_q: Tensor, log_p: Tensor) -> Tensor:
         scores, log_q, log_p: (..., M) scores, proposal log-densities and target
             log-densities ``log p(y^m | y_i)`` of the samples.
     """
-    _check_finite(scores, "scores")
-    _check_finite(log_q, "log_q")
-    _check_finite(log_p, "log_p")
+    _check_finite(scores=scores, log_q=log_q, log_p=log_p)
     _check_same_shape("scores", scores, "log_q", log_q)
     _check_same_shape("scores", scores, "log_p", log_p)
     m = scores.shape[-1]
@@ -135,8 +140,7 @@ def nce(scores: Tensor, log_noise: Tensor) -> Tensor:
         scores: (..., 1 + M) scores.
         log_noise: (..., 1 + M) noise log-densities of the same samples.
     """
-    _check_finite(scores, "scores")
-    _check_finite(log_noise, "log_noise")
+    _check_finite(scores=scores, log_noise=log_noise)
     _check_same_shape("scores", scores, "log_noise", log_noise)
     if scores.shape[-1] < 2:
         raise ValueError(f"scores needs the true sample plus at least one noise sample, got {scores.shape[-1]} samples")
