@@ -1,12 +1,46 @@
 """Evaluation of single-object trackers on LaSOT, TrackingNet, UAV123, NfS, OTB-100 and GOT-10k.
 
-Dataset readers and a synthetic-dataset writer. Depends on numpy, pandas and OpenCV only;
-none of the other packages of the project.
+Dataset readers, result files, metrics that match pytracking's analysis code (with the got10k
+toolkit's convention selectable), submission packers and a synthetic-dataset writer.
+Depends on numpy, pandas and OpenCV only; none of the other packages of the project.
 """
 from .annotations import (parse_table, read_boxes, read_flags, read_got10k_meta,
                           read_nfs_annotation, read_table, read_values)
 from .datasets import (DATASETS, ROOT_VARIABLES, DatasetNotFoundError, dataset_root,
                        get_dataset)
+from .metrics import (CENTRE_THRESHOLDS, CONVENTIONS, NORM_THRESHOLDS, OVERLAP_THRESHOLDS,
+                      Evaluation, FrameErrors, InvalidResultError, SequenceCurves,
+                      centre_error, evaluate, frame_errors, iou, normalised_centre_error,
+                      sequence_curves)
+from .results import (TrackerSpec, default_results_root, find_result_file,
+                      load_tracker_results, parse_tracker, read_results, read_times, run_dirs,
+                      write_results)
+from .scoring import MissingResultsError, evaluate_trackers
 from .sequence import Sequence
+from .submission import (pack_got10k, pack_got10k_dirs, pack_trackingnet, pack_trackingnet_dir,
+                         read_got10k_submission, read_trackingnet_submission)
 from .synthetic import (LAYOUTS as SYNTHETIC_LAYOUTS, default_synthetic_root, load_synthetic,
                         locate_object, write_synthetic_dataset)
+
+__all__ = [
+    # data
+    "Sequence", "get_dataset", "DATASETS", "ROOT_VARIABLES", "DatasetNotFoundError",
+    "dataset_root",
+    # annotation parsers
+    "read_table", "parse_table", "read_boxes", "read_flags", "read_values",
+    "read_nfs_annotation", "read_got10k_meta",
+    # results
+    "write_results", "read_results", "read_times", "TrackerSpec", "parse_tracker", "run_dirs",
+    "find_result_file", "load_tracker_results", "default_results_root",
+    # metrics
+    "iou", "centre_error", "normalised_centre_error", "frame_errors", "sequence_curves",
+    "evaluate", "evaluate_trackers", "Evaluation", "FrameErrors", "SequenceCurves",
+    "InvalidResultError", "MissingResultsError", "CONVENTIONS", "OVERLAP_THRESHOLDS",
+    "CENTRE_THRESHOLDS", "NORM_THRESHOLDS",
+    # submissions
+    "pack_trackingnet", "pack_got10k", "pack_trackingnet_dir", "pack_got10k_dirs",
+    "read_trackingnet_submission", "read_got10k_submission",
+    # synthetic data
+    "write_synthetic_dataset", "load_synthetic", "default_synthetic_root", "locate_object",
+    "SYNTHETIC_LAYOUTS",
+]
