@@ -1,8 +1,14 @@
 """Evaluation of single-object trackers on LaSOT, TrackingNet, UAV123, NfS, OTB-100 and GOT-10k.
 
 Dataset readers, result files, metrics that match pytracking's analysis code (with the got10k
-toolkit's convention selectable), submission packers and a synthetic-dataset writer.
-Depends on numpy, pandas and OpenCV only; none of the other packages of the project.
+toolkit's convention selectable), success / precision plots, result tables, submission
+packers and a synthetic-dataset writer. Depends on numpy, pandas, matplotlib and OpenCV only;
+none of the other packages of the project. See ``evaluation/README.md``.
+
+>>> from evaluation import get_dataset, evaluate_trackers, plot_success
+>>> seqs = get_dataset("lasot")
+>>> evals = evaluate_trackers(seqs, "tracking_results", ["dimp:nce_plus", "dimp:kld_is"])
+>>> plot_success(evals, "plots/lasot_success")
 """
 from .annotations import (parse_table, read_boxes, read_flags, read_got10k_meta,
                           read_nfs_annotation, read_table, read_values)
@@ -12,6 +18,7 @@ from .metrics import (CENTRE_THRESHOLDS, CONVENTIONS, NORM_THRESHOLDS, OVERLAP_T
                       Evaluation, FrameErrors, InvalidResultError, SequenceCurves,
                       centre_error, evaluate, frame_errors, iou, normalised_centre_error,
                       sequence_curves)
+from .plots import plot_all, plot_curves, plot_success
 from .results import (TrackerSpec, default_results_root, find_result_file,
                       load_tracker_results, parse_tracker, read_results, read_times, run_dirs,
                       write_results)
@@ -21,6 +28,7 @@ from .submission import (pack_got10k, pack_got10k_dirs, pack_trackingnet, pack_t
                          read_got10k_submission, read_trackingnet_submission)
 from .synthetic import (LAYOUTS as SYNTHETIC_LAYOUTS, default_synthetic_root, load_synthetic,
                         locate_object, write_synthetic_dataset)
+from .tables import results_table, to_latex, to_markdown, transpose, write_table
 
 __all__ = [
     # data
@@ -37,6 +45,9 @@ __all__ = [
     "evaluate", "evaluate_trackers", "Evaluation", "FrameErrors", "SequenceCurves",
     "InvalidResultError", "MissingResultsError", "CONVENTIONS", "OVERLAP_THRESHOLDS",
     "CENTRE_THRESHOLDS", "NORM_THRESHOLDS",
+    # plots and tables
+    "plot_success", "plot_curves", "plot_all", "results_table", "to_markdown", "to_latex",
+    "transpose", "write_table",
     # submissions
     "pack_trackingnet", "pack_got10k", "pack_trackingnet_dir", "pack_got10k_dirs",
     "read_trackingnet_submission", "read_got10k_submission",
