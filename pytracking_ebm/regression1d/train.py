@@ -24,7 +24,7 @@ from .hparams import METHODS, TRAINING, loss_hparams
 from .network import EnergyNet
 from .storage import save_torch
 
-__all__ = ["RunConfig", "TrainResult", "make_config", "build_loss", "init_network", "train"]
+__all__ = ["RunConfig", "TrainResult", "make_config", "build_loss", "init_network", "train_epoch", "train"]
 
 
 @dataclass
@@ -71,8 +71,9 @@ def init_network(seed: int) -> EnergyNet:
         return EnergyNet()
 
 
-def _train_epoch(net: EnergyNet, loss_fn: EBMLoss, opt: torch.optim.Optimizer, x: torch.Tensor,
-                 y: torch.Tensor, batch_size: int, gen: torch.Generator) -> float:
+def train_epoch(net: EnergyNet, loss_fn: EBMLoss, opt: torch.optim.Optimizer, x: torch.Tensor,
+                y: torch.Tensor, batch_size: int, gen: torch.Generator) -> float:
+    """One pass over (x, y) in a random order; returns the mean loss."""
     total, count = 0.0, 0
     for idx in torch.randperm(len(x), generator=gen).split(batch_size):
         x_feat = net.x_features(x[idx])
@@ -112,7 +113,7 @@ def train(cfg: RunConfig, checkpoint: Optional[str] = None,
     net.train()
     for epoch in range(result.epochs_done, cfg.epochs):
         start = time.perf_counter()
-        epoch_loss = _train_epoch(net, loss_fn, opt, x, y, cfg.batch_size, gen)
+        epoch_loss = train_epoch(net, loss_fn, opt, x, y, cfg.batch_size, gen)
         result.train_time_s += time.perf_counter() - start
         result.epochs_done = epoch + 1
         result.epoch_losses.append(epoch_loss)
