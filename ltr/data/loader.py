@@ -1,0 +1,70 @@
+"""The training DataLoader: worker processes, frame-first stacking, per-epoch sample indices.
+
+Samples are stacked along dimension 1, so a batch holds ``train_images`` of shape
+(n_train, B, 3, 352, 352) and so on (BATCH.md). The index sampler runs in the main process
+and hands out the indices ``epoch * samples_per_epoch + k``; because every sample is seeded by
+its index, epochs differ, workers need no shared state, and a resumed run that calls
+``loader.sampler.set_epoch(epoch)`` reproduces the samples of an uninterrupted one.
+"""
+from __future__ import annotations
+
+import random
+from typing import Iterator, Optional
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+__all__ = ["EpochIndexSampler", "stack_frames", "make_loader"]
+
+
+class EpochIndexSampler(Sampler[int]):
+    """Indices ``epoch * n + 0 .. epoch * n + n - 1``; the epoch advances after each pass
+    unless :meth:`set_epoch` sets it."""
+
+    def __init__(self, samples_per_epoch: int, epoch: int = 0):
+        self.samples_per_epoch = samples_per_epoch
+        self.epoch = epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def __iter__(self) -> Iterator[int]:
+        start = self.epoch * self.samples_per_epoch
+        self.epoch += 1
+        return iter(range(start, start + self.samples_per_epoch))
+
+
+def stack_frames(samples: list[dict]) -> dict:
+    """Collate: stack each tensor along a new dimension 1 (after the frame dimension)."""
+    return {key: torch.stack([s[key] for s in samples], dim=1) for key in samples[0]}
+
+
+def _seed_worker(worker_id: int) -> None:
+    """Seed the global generators of a worker from the loader's per-worker torch seed (for any
+    code that uses them; the sampler itself uses per-sample generators)."""
+    seed = torch.initial_seed() % 2 ** 32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def make_loader(dataset: Dataset, batch_size: int, *, num_workers: int = 0, training: bool = True,
+                pin_memory: Optional[bool] = None, seed: int = 0, prefetch_factor: int = 2) -> DataLoader:
+    """A DataLoader over a :class:`~ltr.data.sampler.DiMPSampler`.
+
+    Args:
+        training: drop the last incomplete batch (validation keeps it).
+        pin_memory: default: when CUDA is available.
+        seed: seeds the loader's generator (and so the workers' global seeds).
+    """
+    if pin_memory is None:
+        pin_memory = torch.cuda.is_available()
+    workers = num_workers > 0
+    return DataLoader(dataset, batch_size=batch_size, sampler=EpochIndexSampler(len(dataset)),
+                      num_workers=num_workers, collate_fn=stack_frames, pin_memory=pin_memory,
+                      drop_last=training, persistent_workers=workers, worker_init_fn=_seed_worker,
+                      generator=torch.Generator().manual_seed(seed),
+                      prefetch_factor=prefetch_factor if workers else None)

@@ -1,0 +1,118 @@
+"""Build the DiMP training data pipeline with the paper's numbers as defaults (DESIGN.md §6).
+
+Training settings and the sample viewer both call :func:`build_dimp_pipeline`; only the box
+loss differs between the settings ``kld_is``, ``nce`` and ``nce_plus``.
+
+>>> data = build_dimp_pipeline("nce_plus")                       # real data, paths from env
+>>> data = build_dimp_pipeline("nce_plus", synthetic_dir="/tmp/syn", num_workers=0)
+>>> batch = next(iter(data.train_loader))
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence, Union
+
+from torch.utils.data import DataLoader
+
+from pytracking_ebm.losses import SampledLoss, make_loss
+
+from ltr.admin.environment import EnvSettings
+from ltr.dataset import COCO, GOT10k, LaSOT, TrackingDataset, TrackingNet, write_synthetic_training_data
+
+from .loader import make_loader
+from .processing import DiMPProcessing
+from .sampler import DiMPSampler
+
+__all__ = ["BOX_LOSSES", "make_box_loss", "build_dimp_processing", "training_datasets",
+           "validation_datasets", "DiMPData", "build_dimp_pipeline"]
+
+PathLike = Union[str, os.PathLike]
+BOX_LOSSES = ("kld_is", "nce", "nce_plus", "ml_is")
+
+
+def make_box_loss(name: str, *, num_proposals: int = 128, sigmas: Sequence[float] = (0.05, 0.5),
+                  gt_sigma: float = 0.05, beta: float = 0.1) -> SampledLoss:
+    """The tracking box loss ``name`` with the paper's hyper-parameters: M = 128 candidates
+    from the mixture σ = (0.05, 0.5); KLD-IS target σ = 0.05; NCE+ β = 0.1."""
+    key = name.strip().lower().replace("-", "_").replace("+", "_plus")
+    if key not in BOX_LOSSES:
+        raise ValueError(f"unknown box loss {name!r}; use one of {', '.join(BOX_LOSSES)}")
+    extra = {"kld_is": {"sigma": gt_sigma}, "nce_plus": {"beta": beta}}.get(key, {})
+    return make_loss(key, sigmas=tuple(sigmas), num_samples=num_proposals, **extra)
+
+
+def build_dimp_processing(box_loss: Union[str, SampledLoss], *, training: bool = True, **options) -> DiMPProcessing:
+    """The processing of the setting; ``options`` override :class:`DiMPProcessing` fields.
+    ``training=False`` (validation) switches off brightness jitter and the per-crop flip, as
+    pytracking's validation transform does."""
+    loss = make_box_loss(box_loss) if isinstance(box_loss, str) else box_loss
+    if not training:
+        options = {"brightness_jitter": 0.0, "frame_flip_prob": 0.0, **options}
+    return DiMPProcessing(box_loss=loss, **options)
+
+
+def training_datasets(env: Optional[EnvSettings] = None, roots: Optional[Mapping[str, PathLike]] = None, *,
+                      partial: bool = False, trackingnet_sets: Sequence[int] = (0, 1, 2, 3)) -> list[TrackingDataset]:
+    """LaSOT train, GOT-10k vottrain, TrackingNet TRAIN_0-3, COCO 2017 train.
+
+    ``roots`` (``{"lasot": dir, ...}``) override the configured paths per dataset;
+    ``partial`` accepts datasets of which only part is on disk (synthetic data).
+    """
+    r = dict(roots or {})
+    return [LaSOT(r.get("lasot"), "train", partial=partial, env=env),
+            GOT10k(r.get("got10k"), "vottrain", partial=partial, env=env),
+            TrackingNet(r.get("trackingnet"), trackingnet_sets, partial=partial, env=env),
+            COCO(r.get("coco"), "train", "2017", env=env)]
+
+
+def validation_datasets(env: Optional[EnvSettings] = None, roots: Optional[Mapping[str, PathLike]] = None, *,
+                        partial: bool = False) -> list[TrackingDataset]:
+    """GOT-10k votval."""
+    return [GOT10k((roots or {}).get("got10k"), "votval", partial=partial, env=env)]
+
+
+@dataclass
+class DiMPData:
+    """What a training setting needs from the data side."""
+
+    box_loss: SampledLoss
+    train_sampler: DiMPSampler
+    val_sampler: DiMPSampler
+    train_loader: DataLoader
+    val_loader: DataLoader
+
+
+def build_dimp_pipeline(box_loss: Union[str, SampledLoss] = "nce_plus", *,
+                        env: Optional[EnvSettings] = None, roots: Optional[Mapping[str, PathLike]] = None,
+                        synthetic_dir: Optional[PathLike] = None, partial: bool = False,
+                        batch_size: int = 20, num_workers: int = 8, samples_per_epoch: int = 40000,
+                        val_samples_per_epoch: int = 10000, dataset_weights: Sequence[float] = (1, 1, 1, 1),
+                        max_gap: int = 200, num_train_frames: int = 3, num_test_frames: int = 3,
+                        seed: int = 0, pin_memory: Optional[bool] = None, skip_bad_images: bool = False,
+                        image_backend: Optional[str] = None, **processing_options) -> DiMPData:
+    """Samplers and loaders of a DiMP setting (super_dimp data settings with the paper's changes).
+
+    Args:
+        box_loss: ``kld_is``, ``nce``, ``nce_plus`` (or ``ml_is``), or a loss object.
+        env / roots: where the datasets are (see :func:`training_datasets`).
+        synthetic_dir: use (and if needed write) the synthetic training sets there instead.
+        dataset_weights: LaSOT, GOT-10k, TrackingNet, COCO (1:1:1:1 in the paper).
+        processing_options: override :class:`DiMPProcessing` fields (crop size, jitter, ...).
+    """
+    loss = make_box_loss(box_loss) if isinstance(box_loss, str) else box_loss
+    if synthetic_dir is not None:
+        roots, partial = write_synthetic_training_data(synthetic_dir), True
+    common = dict(max_gap=max_gap, num_train_frames=num_train_frames, num_test_frames=num_test_frames,
+                  skip_bad_images=skip_bad_images, image_backend=image_backend)
+    train = DiMPSampler(training_datasets(env, roots, partial=partial), dataset_weights,
+                        build_dimp_processing(loss, training=True, **processing_options),
+                        samples_per_epoch, seed=seed, **common)
+    val = DiMPSampler(validation_datasets(env, roots, partial=partial), [1.0],
+                      build_dimp_processing(loss, training=False, **processing_options),
+                      val_samples_per_epoch, seed=seed + 1, **common)
+    return DiMPData(box_loss=loss, train_sampler=train, val_sampler=val,
+                    train_loader=make_loader(train, batch_size, num_workers=num_workers, training=True,
+                                             pin_memory=pin_memory, seed=seed),
+                    val_loader=make_loader(val, batch_size, num_workers=num_workers, training=False,
+                                           pin_memory=pin_memory, seed=seed + 1))

@@ -1,0 +1,110 @@
+"""Draw training samples as the network sees them: ``python -m ltr.data.show``.
+
+    python -m ltr.data.show --setting dimp/nce_plus --n 8 --out samples.png
+    python -m ltr.data.show --setting dimp/kld_is --synthetic /tmp/ebm-synthetic --out s.png
+
+One row per sample: the 3 train crops, then the 3 test crops. The ground-truth box is green;
+on the test crops a subset of the box candidates is drawn in yellow, candidate 0 of NCE /
+NCE+ (the ground truth, or its β-perturbation) in red. The box loss is the last part of the
+setting name; the pipeline is built by ``ltr.data.build_dimp_pipeline``, as the settings do.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import numpy as np
+import torch
+
+from ltr.admin.environment import MissingPathError, add_env_arguments, env_from_args
+
+from .pipeline import build_dimp_pipeline
+from .sampler import DiMPSampler
+
+__all__ = ["render_samples", "main"]
+
+GREEN, YELLOW, RED, WHITE = (60, 220, 60), (0, 220, 255), (40, 40, 255), (255, 255, 255)
+DEFAULT_SYNTHETIC = Path.home() / ".cache" / "pytracking-ebm" / "synthetic-training"
+
+
+def _to_bgr(image: torch.Tensor, mean, std, tile: int) -> np.ndarray:
+    """A normalised (3, S, S) crop back to a BGR uint8 tile."""
+    rgb = image.permute(1, 2, 0).numpy() * np.asarray(std) + np.asarray(mean)
+    bgr = cv2.cvtColor(np.clip(rgb * 255, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    return cv2.resize(bgr, (tile, tile), interpolation=cv2.INTER_AREA)
+
+
+def _rect(img: np.ndarray, box, scale: float, colour, thickness: int) -> None:
+    x, y, w, h = (float(v) * scale for v in box)
+    cv2.rectangle(img, (round(x), round(y)), (round(x + w), round(y + h)), colour, thickness, cv2.LINE_AA)
+
+
+def _label(img: np.ndarray, text: str) -> None:
+    cv2.putText(img, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(img, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, WHITE, 1, cv2.LINE_AA)
+
+
+def render_samples(sampler: DiMPSampler, n: int, *, num_proposals: int = 16, tile: int = 256,
+                   first_index: int = 0) -> np.ndarray:
+    """A BGR picture of samples ``first_index .. first_index + n - 1``."""
+    proc = sampler.processing
+    scale = tile / proc.output_size
+    first_is_gt = proc.box_loss.name in ("nce", "nce_plus", "ml_is")
+    rows = []
+    for index in range(first_index, first_index + n):
+        frames, out = sampler.sample(index)
+        tiles = []
+        for kind, ids in (("train", frames.train_ids), ("test", frames.test_ids)):
+            for k, frame_id in enumerate(ids):
+                img = _to_bgr(out[f"{kind}_images"][k], proc.mean, proc.std, tile)
+                if kind == "test":
+                    props = out["test_proposals"][k]
+                    start = 1 if first_is_gt else 0
+                    for box in props[start:start + num_proposals]:
+                        _rect(img, box, scale, YELLOW, 1)
+                    if first_is_gt:
+                        _rect(img, props[0], scale, RED, 1)
+                _rect(img, out[f"{kind}_anno"][k], scale, GREEN, 2)
+                name = f"{frames.dataset} {frames.sequence}" if kind == "train" and k == 0 else ""
+                _label(img, f"{kind} #{frame_id} {name}".strip())
+                tiles.append(img)
+        rows.append(np.concatenate(tiles, axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ltr.data.show", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--setting", default="dimp/nce_plus", help="module/setting; the box loss is its last part")
+    parser.add_argument("--n", type=int, default=8, help="number of samples (rows)")
+    parser.add_argument("--out", default="samples.png", help="output picture")
+    parser.add_argument("--split", choices=("train", "val"), default="train")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--first", type=int, default=0, help="index of the first sample")
+    parser.add_argument("--proposals", type=int, default=16, help="box candidates drawn per test crop")
+    parser.add_argument("--tile", type=int, default=256, help="side of each crop in the picture")
+    parser.add_argument("--synthetic", nargs="?", const=str(DEFAULT_SYNTHETIC), metavar="DIR",
+                        help=f"use synthetic training sets in DIR (written if missing; default {DEFAULT_SYNTHETIC})")
+    add_env_arguments(parser)
+    args = parser.parse_args(argv)
+    loss = args.setting.rstrip("/").split("/")[-1]
+    try:
+        data = build_dimp_pipeline(loss, env=env_from_args(args), synthetic_dir=args.synthetic,
+                                   num_workers=0, seed=args.seed)
+    except (MissingPathError, FileNotFoundError, ValueError) as err:
+        print(f"show: {err}", file=sys.stderr)
+        return 2
+    sampler = data.train_sampler if args.split == "train" else data.val_sampler
+    picture = render_samples(sampler, args.n, num_proposals=args.proposals, tile=args.tile, first_index=args.first)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(args.out, picture):
+        print(f"show: could not write {args.out}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: {args.n} {args.split} samples of {args.setting} (rows: 3 train + 3 test crops)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
