@@ -251,13 +251,24 @@ def sequence_curves(pred: np.ndarray, gt: np.ndarray, *, visible: Optional[np.nd
     count = len(overlap)
     if count == 0:
         raise ValueError(f"{source or 'result'}: no frames left to score")
-    with np.errstate(invalid="ignore"):
-        success = (overlap[:, None] > OVERLAP_THRESHOLDS[convention]).sum(axis=0) / count
-        precision = (centre[:, None] <= CENTRE_THRESHOLDS).sum(axis=0) / count
-        norm_precision = (norm_centre[:, None] <= NORM_THRESHOLDS[convention]).sum(axis=0) / count
+    at_most, numbers = _count_at_most(overlap, OVERLAP_THRESHOLDS[convention])
+    success = (numbers - at_most) / count                      # IoU > T
+    precision = _count_at_most(centre, CENTRE_THRESHOLDS)[0] / count
+    norm_precision = _count_at_most(norm_centre, NORM_THRESHOLDS[convention])[0] / count
     scored = e.overlap[e.valid] if convention == "pytracking" else e.overlap
     average_overlap = float(scored.mean()) if len(scored) else float("nan")
     return SequenceCurves(success, precision, norm_precision, average_overlap)
+
+
+def _count_at_most(values: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, int]:
+    """How many ``values`` are <= each threshold, and how many are not NaN.
+
+    Sorting once and bisecting gives exactly the counts of comparing every value with every
+    threshold (NaN compares false both ways and is left out of both counts).
+    """
+    ordered = np.sort(values)                       # NaN sorts last
+    numbers = len(ordered) - int(np.count_nonzero(np.isnan(ordered)))
+    return np.searchsorted(ordered[:numbers], thresholds, side="right"), numbers
 
 
 @dataclass

@@ -87,7 +87,8 @@ def load_sequence(root: PathLike, name: str, layout: str, *,
     if layout == "pytracking":
         boxes = read_boxes(annotation_path(root, name, layout))
         folder = Path(root) / "sequences" / info.video
-        frames = [str(folder / f"{i:05d}.jpg") for i in range(1, len(boxes) + 1)]
+        prefix = os.path.join(str(folder), "")
+        frames = [f"{prefix}{i:05d}.jpg" for i in range(1, len(boxes) + 1)]
         check_frames_exist(name, frames, own, after=str(folder / f"{len(boxes) + 1:05d}.jpg"))
     elif layout == "official":
         anno = read_nfs_annotation(annotation_path(root, name, layout))
@@ -114,7 +115,7 @@ def _list_jpgs(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     names = sorted(f for f in os.listdir(folder) if f.endswith(".jpg"))
-    return [str(folder / f) for f in names]
+    return [os.path.join(str(folder), f) for f in names]
 
 
 def load(root: Optional[PathLike] = None, *, layout: str = "auto",

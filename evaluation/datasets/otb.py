@@ -18,6 +18,7 @@ Annotation files are comma-, tab- or space-separated depending on the video; all
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,8 @@ def load_sequence(root: PathLike, name: str, *, problems: Optional[list[str]] = 
     info = SEQUENCES[name]
     boxes = read_boxes(Path(root) / info.annotation_file)[info.omitted_frames:]
     start = info.first_frame + info.omitted_frames
-    frames = [frame_path(root, info, start + i) for i in range(len(boxes))]
+    prefix = os.path.join(str(root), info.folder, "")
+    frames = [f"{prefix}{start + i:0{info.digits}d}.{info.extension}" for i in range(len(boxes))]
     own = [] if problems is None else problems
     check_frames_exist(name, frames, own)
     if problems is None:

@@ -10,6 +10,7 @@ sequence's folder, first frame, official last frame and class. Sequence names ca
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,8 @@ def load_sequence(root: PathLike, name: str, *, problems: Optional[list[str]] = 
     """Read one UAV123 sequence; its length is the number of annotation rows."""
     info = SEQUENCES[name]
     boxes = read_boxes(Path(root) / info.annotation_file)
-    frames = [frame_path(root, info, i) for i in range(len(boxes))]
+    prefix = os.path.join(str(root), "data_seq", "UAV123", info.folder, "")
+    frames = [f"{prefix}{info.first_frame + i:06d}.jpg" for i in range(len(boxes))]
     own = [] if problems is None else problems
     check_frames_exist(name, frames, own)
     if problems is None:
