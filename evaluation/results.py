@@ -33,8 +33,11 @@ FORMATS = ("pytracking", "got10k")
 
 
 def default_results_root() -> Path:
-    """``$TRACKING_RESULTS_DIR``, else ``./tracking_results``."""
-    return Path(os.environ.get(RESULTS_VARIABLE) or "tracking_results")
+    """``$TRACKING_RESULTS_DIR``, else ``tracking_results_dir`` in the shared TOML path file,
+    else ``./tracking_results``."""
+    from .datasets.common import configured_path
+    value, _ = configured_path(RESULTS_VARIABLE)
+    return Path(value or "tracking_results").expanduser()
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> None:

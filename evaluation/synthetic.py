@@ -393,8 +393,10 @@ def write_synthetic_dataset(layout: str, root: PathLike, *, num_frames: Optional
 
 
 def default_synthetic_root() -> Path:
-    """``$SYNTHETIC_DIR``, else ``~/.cache/pytracking-ebm/synthetic``."""
-    value = os.environ.get("SYNTHETIC_DIR")
+    """``$SYNTHETIC_DIR`` (or ``synthetic_dir`` in the shared TOML path file), else
+    ``~/.cache/pytracking-ebm/synthetic``."""
+    from .datasets.common import configured_path
+    value, _ = configured_path("SYNTHETIC_DIR")
     if value:
         return Path(value).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

@@ -66,6 +66,7 @@ def test_lasot_embedded_test_list():
 
 def test_lasot_errors(roots, tmp_path, monkeypatch):
     root, _ = roots["lasot"]
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))             # no user path file
     monkeypatch.delenv("LASOT_DIR", raising=False)
     with pytest.raises(DatasetNotFoundError, match="LASOT_DIR.*--root"):
         get_dataset("lasot")
@@ -78,6 +79,24 @@ def test_lasot_errors(roots, tmp_path, monkeypatch):
     assert len(get_dataset("lasot", partial=True)) == 2                  # root from LASOT_DIR
     with pytest.raises(ValueError, match="unknown sequence"):
         get_dataset("lasot", root, sequences=["airplane-99"])
+
+
+def test_roots_from_the_shared_toml_file(roots, tmp_path, monkeypatch):
+    root, names = roots["otb"]
+    monkeypatch.delenv("OTB_DIR", raising=False)
+    monkeypatch.delenv("TRACKING_RESULTS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    with pytest.raises(DatasetNotFoundError, match=r'otb_dir = "<dir>" to .*env\.toml'):
+        get_dataset("otb")
+    (tmp_path / "pytracking-ebm").mkdir()
+    (tmp_path / "pytracking-ebm" / "env.toml").write_text(
+        f'otb_dir = "{root}"\ntracking_results_dir = "{tmp_path / "res"}"\n')
+    assert len(get_dataset("otb", sequences=names)) == len(names)
+    from evaluation import default_results_root
+    assert default_results_root() == tmp_path / "res"
+    monkeypatch.setenv("OTB_DIR", str(tmp_path / "elsewhere"))       # the variable wins
+    with pytest.raises(DatasetNotFoundError, match="from OTB_DIR"):
+        get_dataset("otb")
 
 
 def test_frame_count_mismatch_is_reported_by_name(tmp_path):

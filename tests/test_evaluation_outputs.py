@@ -78,6 +78,7 @@ def test_cli_score_plot_table(setup, tmp_path, capsys):
 
 def test_cli_errors_are_one_line(setup, tmp_path, capsys, monkeypatch):
     base, _, _ = setup
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))             # no user path file
     monkeypatch.delenv("OTB_DIR", raising=False)
     assert main(["score", "--dataset", "otb", "--trackers", "a:b"]) == 2
     err = capsys.readouterr().err.strip()

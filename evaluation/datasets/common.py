@@ -26,17 +26,46 @@ class DatasetNotFoundError(FileNotFoundError):
     """A dataset root is not configured or does not exist."""
 
 
+def env_file() -> Path:
+    """The shared path file, ``$XDG_CONFIG_HOME/pytracking-ebm/env.toml`` (by default under
+    ``~/.config``); its top-level keys are the variables in lower case (``lasot_dir = "..."``)."""
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "pytracking-ebm" / "env.toml"
+
+
+def configured_path(variable: str) -> tuple[Optional[str], str]:
+    """``(value, where it came from)`` of a path setting: the environment variable, else the
+    lower-case key in ``env_file()``; ``(None, "")`` when neither sets it."""
+    value = os.environ.get(variable)
+    if value:
+        return value, f" (from {variable})"
+    path = env_file()
+    if path.is_file():
+        try:
+            import tomllib
+        except ImportError:            # Python < 3.11: the TOML file is not read
+            return None, ""
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"{path}: not valid TOML: {e}") from None
+        value = table.get(variable.lower())
+        if value:
+            return str(value), f" (from {variable.lower()} in {path})"
+    return None, ""
+
+
 def dataset_root(dataset: str, root: Optional[PathLike] = None) -> Path:
-    """The root directory of ``dataset``: ``root`` if given, else its environment variable."""
+    """The root directory of ``dataset``: ``root`` if given, else its environment variable,
+    else its key in the shared TOML path file (see ``env_file``)."""
     variable = ROOT_VARIABLES[dataset]
+    source = ""
     if root is None:
-        value = os.environ.get(variable)
-        if not value:
-            raise DatasetNotFoundError(f"{dataset}: dataset root not set; set {variable}=<dir> "
-                                       f"or pass --root <dir>")
-        root, source = value, f" (from {variable})"
-    else:
-        source = ""
+        root, source = configured_path(variable)
+        if root is None:
+            raise DatasetNotFoundError(
+                f"{dataset}: dataset root not set; set {variable}=<dir>, add "
+                f"{variable.lower()} = \"<dir>\" to {env_file()}, or pass --root <dir>")
     root = Path(root).expanduser()
     if not root.is_dir():
         raise DatasetNotFoundError(f"{dataset}: dataset root {root}{source} is not a directory; "
