@@ -1,0 +1,62 @@
+"""A full DiMP batch from synthetic data in the official layouts; workers; the sample viewer."""
+import cv2
+import pytest
+import torch
+
+from ltr.data import build_dimp_pipeline
+from ltr.data.loader import EpochIndexSampler
+from ltr.data.show import main as show_main
+from ltr.dataset import write_synthetic_training_data
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    root = tmp_path_factory.mktemp("syn")
+    write_synthetic_training_data(root)
+    return root
+
+
+@pytest.mark.parametrize("loss, candidates", [("nce_plus", 129), ("kld_is", 128)])
+def test_a_batch_of_20_has_the_shapes_of_the_batch_contract(synthetic, loss, candidates):
+    data = build_dimp_pipeline(loss, synthetic_dir=synthetic, num_workers=0, samples_per_epoch=20)
+    batch = next(iter(data.train_loader))
+    expected = {"train_images": (3, 20, 3, 352, 352), "test_images": (3, 20, 3, 352, 352),
+                "train_anno": (3, 20, 4), "test_anno": (3, 20, 4),
+                "train_label": (3, 20, 23, 23), "test_label": (3, 20, 23, 23),
+                "test_proposals": (3, 20, candidates, 4), "test_proposals_log_q": (3, 20, candidates)}
+    if loss == "kld_is":
+        expected["test_proposals_log_p"] = (3, 20, candidates)
+    assert {k: tuple(v.shape) for k, v in batch.items()} == expected
+    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in batch.values())
+    assert (batch["test_anno"][..., 2:] > 0).all()
+
+
+def test_workers_give_the_same_batches_and_epochs_differ(synthetic):
+    def batches(workers):
+        data = build_dimp_pipeline("nce", synthetic_dir=synthetic, num_workers=workers, batch_size=2,
+                                   samples_per_epoch=4)
+        loader = data.train_loader
+        epochs = [[b["test_proposals"] for b in loader] for _ in range(2)]
+        loader.sampler.set_epoch(1)
+        return epochs, [b["test_proposals"] for b in loader]
+
+    (serial, again), (parallel, again_parallel) = batches(0), batches(2)
+    assert len(serial[0]) == 2
+    for x, y in zip(serial[0] + serial[1], parallel[0] + parallel[1]):
+        assert torch.equal(x, y)
+    assert not torch.equal(serial[0][0], serial[1][0])                      # epoch 1 differs from 0
+    assert all(torch.equal(x, y) for x, y in zip(again, serial[1]))         # set_epoch(1) replays it
+
+
+def test_epoch_index_sampler():
+    sampler = EpochIndexSampler(3)
+    assert list(sampler) == [0, 1, 2] and list(sampler) == [3, 4, 5]
+    sampler.set_epoch(10)
+    assert list(sampler) == [30, 31, 32]
+
+
+def test_viewer_writes_a_picture(synthetic, tmp_path):
+    out = tmp_path / "samples.png"
+    assert show_main(["--setting", "dimp/kld_is", "--n", "2", "--out", str(out), "--tile", "64",
+                      "--synthetic", str(synthetic)]) == 0
+    assert cv2.imread(str(out)).shape == (2 * 64, 6 * 64, 3)
