@@ -16,13 +16,13 @@ from .datasets import (DATASETS, ROOT_VARIABLES, DatasetNotFoundError, dataset_r
                        get_dataset)
 from .metrics import (CENTRE_THRESHOLDS, CONVENTIONS, NORM_THRESHOLDS, OVERLAP_THRESHOLDS,
                       Evaluation, FrameErrors, InvalidResultError, SequenceCurves,
-                      centre_error, evaluate, frame_errors, iou, normalised_centre_error,
-                      sequence_curves)
+                      centre_error, evaluate, frame_errors, got10k_scores, iou,
+                      normalised_centre_error, sequence_curves)
 from .plots import plot_all, plot_curves, plot_success
 from .results import (TrackerSpec, default_results_root, find_result_file,
                       load_tracker_results, parse_tracker, read_results, read_times, run_dirs,
                       write_results)
-from .scoring import MissingResultsError, evaluate_trackers
+from .scoring import MissingResultsError, evaluate_trackers, got10k_protocol
 from .sequence import Sequence
 from .submission import (pack_got10k, pack_got10k_dirs, pack_trackingnet, pack_trackingnet_dir,
                          read_got10k_submission, read_trackingnet_submission)
@@ -42,7 +42,8 @@ __all__ = [
     "find_result_file", "load_tracker_results", "default_results_root",
     # metrics
     "iou", "centre_error", "normalised_centre_error", "frame_errors", "sequence_curves",
-    "evaluate", "evaluate_trackers", "Evaluation", "FrameErrors", "SequenceCurves",
+    "evaluate", "evaluate_trackers", "got10k_scores", "got10k_protocol", "Evaluation",
+    "FrameErrors", "SequenceCurves",
     "InvalidResultError", "MissingResultsError", "CONVENTIONS", "OVERLAP_THRESHOLDS",
     "CENTRE_THRESHOLDS", "NORM_THRESHOLDS",
     # plots and tables

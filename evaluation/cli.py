@@ -26,7 +26,7 @@ from .metrics import CONVENTIONS, Evaluation
 from .plots import FORMATS as PLOT_FORMATS
 from .plots import PLOT_KINDS, plot_all
 from .results import RESULTS_VARIABLE, default_results_root, parse_tracker, run_dirs
-from .scoring import evaluate_trackers
+from .scoring import evaluate_trackers, got10k_protocol
 from .sequence import Sequence
 from .submission import (GOT10K_MAX_RUNS, GOT10K_TEST_SEQUENCES, pack_got10k_dirs,
                          pack_trackingnet_dir)
@@ -183,6 +183,12 @@ def cmd_list(args: argparse.Namespace) -> None:
 def cmd_score(args: argparse.Namespace) -> None:
     sequences, evaluations = _evaluate(args)
     _print_table(evaluations, args, len(evaluations[next(iter(evaluations))].sequences))
+    if args.convention == "got10k" and resolve_name(args.dataset)[0] in ("got10k", "synthetic"):
+        kept = [s for s in sequences if s.name in set(next(iter(evaluations.values())).sequences)]
+        protocol = got10k_protocol(kept, args.results or default_results_root(), args.trackers)
+        print("\nGOT-10k protocol (frames 1.. with cover > 0, pooled):")
+        for label, scores in protocol.items():
+            print(f"  {label:<24} " + "  ".join(f"{k} {v:.1f}" for k, v in scores.items()))
     if args.per_sequence:
         names = next(iter(evaluations.values())).sequences
         labels = list(evaluations)

@@ -385,6 +385,46 @@ def evaluate(sequences: SequenceABC[Sequence], results: Results, *,
                       average_overlap, convention)
 
 
+def got10k_scores(sequences: SequenceABC[Sequence], results: Results, *,
+                  image_sizes: Optional[Mapping[str, tuple[int, int]]] = None) -> dict[str, float]:
+    """GOT-10k's own protocol (the got10k toolkit on ``val``): ``AO``, ``SR50``, ``SR75`` in %.
+
+    IoUs (continuous, eps, clipped) of frames 1.. where ``cover`` > 0 (frame 0 is the given
+    box), with both boxes first clipped to the image (``image_sizes[name] = (width, height)``),
+    pooled over all frames, sequences and runs: AO is their mean, SR_T the fraction above T.
+    """
+    pooled = []
+    for seq in sequences:
+        cover = seq.attributes.get("cover")
+        keep = np.ones(len(seq.ground_truth), bool) if cover is None else np.asarray(cover) > 0
+        size = image_sizes.get(seq.name) if image_sizes else None
+        for pred in _as_runs(results[seq.name]):
+            pred = _boxes(pred)
+            if len(pred) != len(seq.ground_truth):
+                raise ValueError(f"{seq.name}: {len(pred)} result rows for "
+                                 f"{len(seq.ground_truth)} frames")
+            a, b = pred[1:], seq.ground_truth[1:]
+            if size is not None:
+                a, b = _clip_to_image(a, size), _clip_to_image(b, size)
+            pooled.append(iou(a, b, "got10k")[keep[1:]])
+    ious = np.concatenate(pooled) if pooled else np.zeros(0)
+    if len(ious) == 0:
+        raise ValueError("no frames to score")
+    return {"AO": float(ious.mean() * 100), "SR50": float((ious > 0.5).mean() * 100),
+            "SR75": float((ious > 0.75).mean() * 100)}
+
+
+def _clip_to_image(boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The got10k toolkit's bound: x, y into [0, W] x [0, H], then w, h into the image."""
+    width, height = size
+    out = boxes.copy()
+    out[:, 0] = np.clip(out[:, 0], 0, width)
+    out[:, 1] = np.clip(out[:, 1], 0, height)
+    out[:, 2] = np.clip(out[:, 2], 0, width - out[:, 0])
+    out[:, 3] = np.clip(out[:, 3], 0, height - out[:, 1])
+    return out
+
+
 def _as_runs(value: Union[np.ndarray, SequenceABC[np.ndarray]]) -> list[np.ndarray]:
     if isinstance(value, np.ndarray):
         return [value] if value.ndim == 2 else list(value)

@@ -7,7 +7,7 @@ from collections.abc import Sequence as SequenceABC
 from typing import Union
 
 from .datasets.common import summarise
-from .metrics import Evaluation, evaluate
+from .metrics import Evaluation, evaluate, got10k_scores
 from .results import PathLike, TrackerSpec, load_tracker_results, parse_tracker
 from .sequence import Sequence
 
@@ -51,3 +51,20 @@ def evaluate_trackers(sequences: SequenceABC[Sequence], results_root: PathLike,
     return {r.spec.label: evaluate(kept, r.boxes, convention=convention,
                                    exclude_invalid=exclude_invalid, sources=r.files)
             for r in loaded}
+
+
+def got10k_protocol(sequences: SequenceABC[Sequence], results_root: PathLike,
+                    trackers: Iterable[Union[str, TrackerSpec]]) -> dict[str, dict[str, float]]:
+    """GOT-10k's AO / SR50 / SR75 for each tracker (``metrics.got10k_scores``), with image
+    sizes from each sequence's ``meta_info.ini``. Every sequence needs results."""
+    from .datasets.got10k import image_size
+    specs = [parse_tracker(t) if isinstance(t, str) else t for t in trackers]
+    sizes = {s.name: image_size(s) for s in sequences}
+    out = {}
+    for spec in specs:
+        loaded = load_tracker_results(results_root, spec, sequences)
+        if loaded.missing:
+            raise MissingResultsError(f"{spec.label}: no results for {len(loaded.missing)} "
+                                      f"sequences ({summarise(loaded.missing, 5)})")
+        out[spec.label] = got10k_scores(sequences, loaded.boxes, image_sizes=sizes)
+    return out

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from evaluation import (CENTRE_THRESHOLDS, NORM_THRESHOLDS, OVERLAP_THRESHOLDS,
-                        InvalidResultError, Sequence, centre_error, evaluate, frame_errors, iou,
-                        normalised_centre_error, sequence_curves)
+                        InvalidResultError, Sequence, centre_error, evaluate, frame_errors,
+                        got10k_scores, iou, normalised_centre_error, sequence_curves)
 
 
 def boxes(*rows):
@@ -220,6 +220,20 @@ def test_runs_averaged_per_sequence_then_over_sequences():
         evaluate(seqs, {"a": [gt, far], "b": [gt]})
     with pytest.raises(ValueError, match="no results for 1 sequence"):
         evaluate(seqs, {"a": gt})
+
+
+def test_got10k_protocol_pools_frames_after_the_first_with_cover():
+    gt = np.tile([10.0, 10.0, 10.0, 10.0], (5, 1))
+    pred = np.array([[0, 0, 1, 1], [10, 10, 10, 10], [10, 10, 10, 20], [50, 50, 5, 5],
+                     [10, 10, 10, 10]], dtype=float)          # IoU: -, 1, 0.5, 0, 1
+    s = Sequence("g", [f"{i}.jpg" for i in range(5)], gt, "got10k",
+                 attributes={"cover": np.array([8, 8, 8, 8, 0])})   # last frame: cover 0
+    scores = got10k_scores([s], {"g": pred})
+    assert scores["AO"] == pytest.approx(100 * 1.5 / 3)
+    assert scores["SR50"] == pytest.approx(100 / 3) and scores["SR75"] == pytest.approx(100 / 3)
+    # boxes are clipped to the image first: half of this prediction lies outside a 15 px image
+    clipped = got10k_scores([s], {"g": pred}, image_sizes={"g": (15, 15)})
+    assert clipped["AO"] == pytest.approx(100 * (1 + 25 / 25 + 0) / 3)
 
 
 def test_hidden_ground_truth_is_refused():

@@ -102,6 +102,13 @@ def test_cli_list_synthetic_and_pack(tmp_path, capsys):
                  "--results", str(tmp_path / "res"), "--tracker", "dimp:p",
                  "--out", str(tmp_path / "got.zip")]) == 0
     assert (tmp_path / "got.zip").is_file()
+    val = get_dataset("got10k", tmp_path / "got", split="val")
+    for s in val:
+        write_results(tmp_path / "res" / "dimp" / "p" / f"{s.name}.txt", s.ground_truth)
+    assert main(["score", "--dataset", "got10k_val", "--root", str(tmp_path / "got"),
+                 "--results", str(tmp_path / "res"), "--trackers", "dimp:p",
+                 "--convention", "got10k"]) == 0
+    assert "AO 100.0  SR50 100.0  SR75 100.0" in capsys.readouterr().out
     assert main(["synthetic", "--layout", "otb", "--out", str(tmp_path / "got")]) == 2
     assert "not an empty directory" in capsys.readouterr().err
 

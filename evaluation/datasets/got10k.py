@@ -11,6 +11,7 @@ The same layout (one folder with ``list.txt``) is used for the ``synthetic`` dat
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Optional
@@ -66,6 +67,22 @@ def load_sequence(seq_dir: PathLike, *, dataset: str = NAME,
         object_class = meta.get("object_class")
     return Sequence(name=name, frames=frames, ground_truth=boxes, dataset=dataset,
                     visible=visible, object_class=object_class, attributes=attributes)
+
+
+def image_size(sequence: Sequence) -> tuple[int, int]:
+    """``(width, height)`` of a GOT-10k-layout sequence: ``resolution`` in ``meta_info.ini``,
+    else the size of its first frame."""
+    meta_file = Path(sequence.frames[0]).parent / "meta_info.ini"
+    if meta_file.is_file():
+        resolution = read_got10k_meta(meta_file).get("resolution", "")
+        numbers = [int(v) for v in re.findall(r"\d+", resolution)]
+        if len(numbers) == 2:
+            return numbers[0], numbers[1]
+    import cv2
+    image = cv2.imread(sequence.frames[0])
+    if image is None:
+        raise FileNotFoundError(f"cannot read {sequence.frames[0]}")
+    return image.shape[1], image.shape[0]
 
 
 def sequence_names(split_dir: PathLike) -> list[str]:
