@@ -53,6 +53,8 @@ def test_epoch_index_sampler():
     assert list(sampler) == [0, 1, 2] and list(sampler) == [3, 4, 5]
     sampler.set_epoch(10)
     assert list(sampler) == [30, 31, 32]
+    ranks = [EpochIndexSampler(10, epoch=2, rank=r, world_size=3) for r in range(3)]
+    assert [list(s) for s in ranks] == [[20, 23, 26], [21, 24, 27], [22, 25, 28]]
 
 
 def test_viewer_writes_a_picture(synthetic, tmp_path):

@@ -19,23 +19,30 @@ __all__ = ["EpochIndexSampler", "stack_frames", "make_loader"]
 
 
 class EpochIndexSampler(Sampler[int]):
-    """Indices ``epoch * n + 0 .. epoch * n + n - 1``; the epoch advances after each pass
-    unless :meth:`set_epoch` sets it."""
+    """Indices ``epoch * n + k`` for this process's share of ``k = 0 .. n - 1``.
 
-    def __init__(self, samples_per_epoch: int, epoch: int = 0):
+    With ``world_size`` processes (DDP) process ``rank`` takes ``k = rank, rank + world_size,
+    ...``, so the processes draw disjoint samples. The epoch advances after each pass unless
+    :meth:`set_epoch` sets it.
+    """
+
+    def __init__(self, samples_per_epoch: int, epoch: int = 0, rank: int = 0, world_size: int = 1):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, world_size), got rank={rank}, world_size={world_size}")
         self.samples_per_epoch = samples_per_epoch
         self.epoch = epoch
+        self.rank, self.world_size = rank, world_size
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return self.samples_per_epoch
+        return self.samples_per_epoch // self.world_size
 
     def __iter__(self) -> Iterator[int]:
-        start = self.epoch * self.samples_per_epoch
+        start = self.epoch * self.samples_per_epoch + self.rank
         self.epoch += 1
-        return iter(range(start, start + self.samples_per_epoch))
+        return iter(range(start, start + len(self) * self.world_size, self.world_size))
 
 
 def stack_frames(samples: list[dict]) -> dict:
@@ -52,18 +59,22 @@ def _seed_worker(worker_id: int) -> None:
 
 
 def make_loader(dataset: Dataset, batch_size: int, *, num_workers: int = 0, training: bool = True,
-                pin_memory: Optional[bool] = None, seed: int = 0, prefetch_factor: int = 2) -> DataLoader:
+                pin_memory: Optional[bool] = None, seed: int = 0, prefetch_factor: int = 2,
+                rank: int = 0, world_size: int = 1) -> DataLoader:
     """A DataLoader over a :class:`~ltr.data.sampler.DiMPSampler`.
 
     Args:
+        batch_size: samples per batch of this process.
         training: drop the last incomplete batch (validation keeps it).
         pin_memory: default: when CUDA is available.
         seed: seeds the loader's generator (and so the workers' global seeds).
+        rank, world_size: this process's share of each epoch under DDP.
     """
     if pin_memory is None:
         pin_memory = torch.cuda.is_available()
     workers = num_workers > 0
-    return DataLoader(dataset, batch_size=batch_size, sampler=EpochIndexSampler(len(dataset)),
+    indices = EpochIndexSampler(len(dataset), rank=rank, world_size=world_size)
+    return DataLoader(dataset, batch_size=batch_size, sampler=indices,
                       num_workers=num_workers, collate_fn=stack_frames, pin_memory=pin_memory,
                       drop_last=training, persistent_workers=workers, worker_init_fn=_seed_worker,
                       generator=torch.Generator().manual_seed(seed),

@@ -90,13 +90,16 @@ def build_dimp_pipeline(box_loss: Union[str, SampledLoss] = "nce_plus", *,
                         val_samples_per_epoch: int = 10000, dataset_weights: Sequence[float] = (1, 1, 1, 1),
                         max_gap: int = 200, num_train_frames: int = 3, num_test_frames: int = 3,
                         seed: int = 0, pin_memory: Optional[bool] = None, skip_bad_images: bool = False,
-                        image_backend: Optional[str] = None, **processing_options) -> DiMPData:
+                        image_backend: Optional[str] = None, rank: int = 0, world_size: int = 1,
+                        **processing_options) -> DiMPData:
     """Samplers and loaders of a DiMP setting (super_dimp data settings with the paper's changes).
 
     Args:
         box_loss: ``kld_is``, ``nce``, ``nce_plus`` (or ``ml_is``), or a loss object.
         env / roots: where the datasets are (see :func:`training_datasets`).
         synthetic_dir: use (and if needed write) the synthetic training sets there instead.
+        batch_size: per process; with DDP each of ``world_size`` processes (``rank``) loads
+            its own share of every epoch.
         dataset_weights: LaSOT, GOT-10k, TrackingNet, COCO (1:1:1:1 in the paper).
         processing_options: override :class:`DiMPProcessing` fields (crop size, jitter, ...).
     """
@@ -110,9 +113,9 @@ def build_dimp_pipeline(box_loss: Union[str, SampledLoss] = "nce_plus", *,
                         samples_per_epoch, seed=seed, **common)
     val = DiMPSampler(validation_datasets(env, roots, partial=partial), [1.0],
                       build_dimp_processing(loss, training=False, **processing_options),
-                      val_samples_per_epoch, seed=seed + 1, **common)
+                      val_samples_per_epoch, seed=seed, stream=1, **common)
     return DiMPData(box_loss=loss, train_sampler=train, val_sampler=val,
                     train_loader=make_loader(train, batch_size, num_workers=num_workers, training=True,
-                                             pin_memory=pin_memory, seed=seed),
+                                             pin_memory=pin_memory, seed=seed, rank=rank, world_size=world_size),
                     val_loader=make_loader(val, batch_size, num_workers=num_workers, training=False,
-                                           pin_memory=pin_memory, seed=seed + 1))
+                                           pin_memory=pin_memory, seed=seed + 1, rank=rank, world_size=world_size))

@@ -13,8 +13,8 @@ For each sample (pytracking's DiMPSampler, 'causal' mode):
 5. the processing turns the frames into tensors.
 
 Every random decision of sample ``index`` comes from a generator seeded with
-``(seed, index)``, so a sample is the same whatever worker produces it and in whatever order;
-the loader's index sampler makes the indices of each epoch distinct.
+``(seed, stream, index)``, so a sample is the same whatever worker produces it and in
+whatever order; the loader's index sampler makes the indices of each epoch distinct.
 """
 from __future__ import annotations
 
@@ -79,6 +79,7 @@ class DiMPSampler(Dataset):
         samples_per_epoch: ``len(self)``.
         max_gap: frame gap around the base frame (200).
         seed: base seed of every sample's random stream.
+        stream: separates the streams of samplers that share a seed (training 0, validation 1).
         skip_bad_images: on a missing / corrupt image, warn (with a running count) and draw
             another sample instead of failing.
         image_backend: JPEG decoder for ``read_image`` (default: jpeg4py if it loads).
@@ -87,8 +88,8 @@ class DiMPSampler(Dataset):
     def __init__(self, datasets: Sequence[TrackingDataset], weights: Sequence[float],
                  processing: Callable[..., dict], samples_per_epoch: int, *, max_gap: int = 200,
                  num_train_frames: int = 3, num_test_frames: int = 3, min_sequence_length: int = 20,
-                 seed: int = 0, skip_bad_images: bool = False, image_backend: Optional[str] = None,
-                 max_tries: int = 100):
+                 seed: int = 0, stream: int = 0, skip_bad_images: bool = False,
+                 image_backend: Optional[str] = None, max_tries: int = 100):
         if len(datasets) == 0 or len(datasets) != len(weights):
             raise ValueError(f"need one weight per dataset, got {len(datasets)} datasets and {len(weights)} weights")
         weights = np.asarray(weights, dtype=np.float64)
@@ -103,6 +104,7 @@ class DiMPSampler(Dataset):
         self.num_test_frames = num_test_frames
         self.min_sequence_length = min_sequence_length
         self.seed = seed
+        self.stream = stream
         self.skip_bad_images = skip_bad_images
         self.image_backend = image_backend
         self.max_tries = max_tries
@@ -113,7 +115,7 @@ class DiMPSampler(Dataset):
 
     def rng(self, index: int) -> np.random.Generator:
         """The random stream of sample ``index``."""
-        return np.random.default_rng([self.seed, index])
+        return np.random.default_rng([self.seed, self.stream, index])
 
     def _enough(self, dataset: TrackingDataset, usable: np.ndarray) -> bool:
         if not dataset.is_video:
