@@ -1,4 +1,5 @@
 """Training-set readers on synthetic data in the official layouts, path configuration, image decoding."""
+import argparse
 import json
 
 import cv2
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from evaluation.synthetic import locate_object
 
-from ltr.admin.environment import MissingPathError, load_env
+from ltr.admin.environment import MissingPathError, add_env_arguments, env_from_args, load_env
 from ltr.data.image import ImageReadError, available_backends, read_image
 from ltr.dataset import COCO, GOT10k, LaSOT, TrackingNet, usable_frames, write_synthetic_training_data
 from ltr.dataset.got10k import split_sequences
@@ -125,6 +126,13 @@ def test_environment_precedence_flag_over_variable_over_file(tmp_path, monkeypat
     (tmp_path / "cfg" / "pytracking-ebm").mkdir(parents=True)
     (tmp_path / "cfg" / "pytracking-ebm" / "env.toml").write_text(f'got10k_dir = "{tmp_path / "c"}"\n')
     assert load_env(environ={}).path("got10k_dir") == tmp_path / "c"
+    parser = argparse.ArgumentParser()
+    add_env_arguments(parser)
+    monkeypatch.setenv("LASOT_DIR", str(tmp_path / "b"))
+    args = parser.parse_args(["--env", str(toml), "--coco-dir", str(tmp_path / "c")])
+    env = env_from_args(args)
+    assert env.path("lasot_dir") == tmp_path / "b" and env.path("coco_dir") == tmp_path / "c"
+    assert env.source["coco_dir"] == "--coco-dir"
     toml.write_text('lasot_dri = "/x"\n')
     with pytest.raises(ValueError, match="unknown key"):
         load_env(toml, environ={})
