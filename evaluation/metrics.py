@@ -1,6 +1,6 @@
 """Tracking metrics: IoU, centre errors, success / precision / normalised-precision curves.
 
-Two conventions are implemented (see ``evaluation/README.md`` for the full table):
+Four conventions are implemented (see ``evaluation/README.md`` for the full table):
 
 ``pytracking`` (default) -- what pytracking's ``analysis/extract_results.py`` computes, and
     therefore what published DiMP / PrDiMP / EBM numbers use:
@@ -30,7 +30,14 @@ Two conventions are implemented (see ``evaluation/README.md`` for the full table
     a length mismatch truncates both to the shorter; on LaSOT and UAV123 ground-truth rows
     with NaN are dropped; the normalised-precision score is the mean of its curve.
 
-In both, a dataset score is the mean over sequences of per-sequence curves (runs of one
+``otb_matlab`` / ``lasot_matlab`` -- the official MATLAB toolkits of OTB (Wu et al.,
+    ``calcSeqErrRobust.m``) and LaSOT (``calc_seq_err_robust.m``): pytracking's IoU and
+    centres; a result row with NaN or a non-positive size is replaced by the previous row
+    (OTB: only when all four values are NaN or a size is <= 0); an invalid ground-truth
+    frame fails success and passes precision (and, for LaSOT, normalised precision); on
+    LaSOT, absent frames fail everything; results must cover every frame.
+
+In all of them, a dataset score is the mean over sequences of per-sequence curves (runs of one
 tracker are averaged per sequence first), AUC is the mean of the 21-point success curve and
 OP50 / OP75 are the curve at 0.5 / 0.75. All scores are reported in percent.
 """
@@ -45,7 +52,7 @@ import numpy as np
 
 from .sequence import Sequence
 
-CONVENTIONS = ("pytracking", "got10k")
+CONVENTIONS = ("pytracking", "got10k", "otb_matlab", "lasot_matlab")
 
 #: success-plot thresholds 0, 0.05, ..., 1. pytracking builds them with
 #: ``torch.arange(0, 1.05, 0.05, dtype=float64)``, whose values at 0.65 and 0.75 are one ulp
@@ -61,12 +68,15 @@ OVERLAP_THRESHOLDS = {
         "0x1.999999999999ap-1", "0x1.b333333333334p-1", "0x1.ccccccccccccdp-1",
         "0x1.e666666666667p-1", "0x1.0000000000000p+0")]),
     "got10k": np.linspace(0.0, 1.0, 21),
+    "otb_matlab": np.linspace(0.0, 1.0, 21),      # MATLAB 0:0.05:1, taken as 0.05 * k
+    "lasot_matlab": np.linspace(0.0, 1.0, 21),
 }
 #: precision-plot thresholds in pixels
 CENTRE_THRESHOLDS = np.arange(51, dtype=np.float64)
 #: normalised-precision thresholds (pytracking: k / 100; got10k: linspace, which differs in
 #: the last bit at three points)
-NORM_THRESHOLDS = {"pytracking": np.arange(51) / 100.0, "got10k": np.linspace(0.0, 0.5, 51)}
+NORM_THRESHOLDS = {"pytracking": np.arange(51) / 100.0, "got10k": np.linspace(0.0, 0.5, 51),
+                   "otb_matlab": np.arange(51) / 100.0, "lasot_matlab": np.arange(51) / 100.0}
 PRECISION_INDEX = 20        # 20 px
 NORM_PRECISION_INDEX = 20   # 0.20
 OP50_INDEX, OP75_INDEX = 10, 15
@@ -90,7 +100,7 @@ def iou(pred: np.ndarray, gt: np.ndarray, convention: str = "pytracking") -> np.
     _check_convention(convention)
     pred, gt = _boxes(pred), _boxes(gt)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if convention == "pytracking":
+        if convention != "got10k":                    # the MATLAB toolkits: as pytracking
             tl = np.maximum(pred[:, :2], gt[:, :2])
             br = np.minimum(pred[:, :2] + pred[:, 2:] - 1.0, gt[:, :2] + gt[:, 2:] - 1.0)
             size = np.clip(br - tl + 1.0, 0.0, None)
@@ -122,7 +132,7 @@ def normalised_centre_error(pred: np.ndarray, gt: np.ndarray,
     _check_convention(convention)
     pred, gt = _boxes(pred), _boxes(gt)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if convention == "pytracking":
+        if convention != "got10k":
             delta = centres(pred) / gt[:, 2:] - centres(gt) / gt[:, 2:]
         else:
             delta = (centres(pred) - centres(gt)) / np.maximum(1.0, gt[:, 2:])
@@ -144,8 +154,9 @@ class FrameErrors:
 
 
 def uses_visibility(dataset: str, convention: str) -> bool:
-    """Whether a dataset's target-absent flags take part in scoring (pytracking: LaSOT)."""
-    return convention == "pytracking" and dataset == "lasot"
+    """Whether a dataset's target-absent flags take part in scoring (LaSOT, under the
+    pytracking and LaSOT-toolkit conventions)."""
+    return convention in ("pytracking", "lasot_matlab") and dataset == "lasot"
 
 
 def frame_errors(pred: np.ndarray, gt: np.ndarray, *, visible: Optional[np.ndarray] = None,
@@ -163,6 +174,8 @@ def frame_errors(pred: np.ndarray, gt: np.ndarray, *, visible: Optional[np.ndarr
         raise ValueError(f"{where}: empty ground truth")
     if convention == "got10k":
         return _frame_errors_got10k(pred, gt, dataset, where)
+    if convention in ("otb_matlab", "lasot_matlab"):
+        return _frame_errors_matlab(pred, gt, visible, convention, where)
 
     bad = np.isnan(pred).any(axis=1) | (pred[:, 2:] < 0).any(axis=1)
     if bad.any():
@@ -225,6 +238,37 @@ def _frame_errors_got10k(pred: np.ndarray, gt: np.ndarray, dataset: str,
                        normalised_centre_error(pred, gt, "got10k"), valid)
 
 
+def _frame_errors_matlab(pred: np.ndarray, gt: np.ndarray, visible: Optional[np.ndarray],
+                         convention: str, where: str) -> FrameErrors:
+    """The OTB (``calcSeqErrRobust.m``) and LaSOT (``calc_seq_err_robust.m``) toolkits."""
+    if len(pred) < len(gt):
+        raise ValueError(f"{where}: {len(pred)} result rows for {len(gt)} frames (the MATLAB "
+                         f"toolkits need every frame)")
+    pred = pred[:len(gt)]
+    gt_nan = np.isnan(gt).any(axis=1)
+    with np.errstate(invalid="ignore"):
+        small = (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
+    # OTB's test ``isnan(r) | w <= 0 | h <= 0`` is a 4-vector that `if` needs all true:
+    # a NaN in x or y alone is not replaced there; LaSOT's sum(isnan(r)) replaces any NaN
+    nan = np.isnan(pred).all(axis=1) if convention == "otb_matlab" else np.isnan(pred).any(axis=1)
+    bad = (nan | small) & ~gt_nan
+    bad[0] = False
+    if bad.any():
+        pred = pred[np.maximum.accumulate(np.where(bad, 0, np.arange(len(pred))))]
+    pred[0] = gt[0]
+    with np.errstate(invalid="ignore"):
+        valid = (gt > 0).all(axis=1)
+    overlap = iou(pred, gt)
+    centre = centre_error(pred, gt)
+    norm_centre = normalised_centre_error(pred, gt)
+    overlap[~valid], centre[~valid], norm_centre[~valid] = -1.0, -1.0, -1.0
+    if visible is not None:                 # LaSOT: absent frames removed, length kept
+        absent = ~np.asarray(visible, dtype=bool)
+        overlap[absent], centre[absent], norm_centre[absent] = -1.0, np.inf, np.inf
+        valid = valid & ~absent
+    return FrameErrors(overlap, centre, norm_centre, valid)
+
+
 @dataclass
 class SequenceCurves:
     """Per-sequence curves (fractions in [0, 1]) and average overlap."""
@@ -255,7 +299,7 @@ def sequence_curves(pred: np.ndarray, gt: np.ndarray, *, visible: Optional[np.nd
     success = (numbers - at_most) / count                      # IoU > T
     precision = _count_at_most(centre, CENTRE_THRESHOLDS)[0] / count
     norm_precision = _count_at_most(norm_centre, NORM_THRESHOLDS[convention])[0] / count
-    scored = e.overlap[e.valid] if convention == "pytracking" else e.overlap
+    scored = e.overlap if convention == "got10k" else e.overlap[e.valid]
     average_overlap = float(scored.mean()) if len(scored) else float("nan")
     return SequenceCurves(success, precision, norm_precision, average_overlap)
 

@@ -205,6 +205,38 @@ def test_got10k_normalised_precision_score_is_curve_mean():
     assert evaluate([seq(gt)], {"s": pred}).norm_precision_score == 100.0
 
 
+# ---------------------------------------------------------------- MATLAB toolkits
+
+def test_otb_matlab_convention():
+    gt = boxes((1, 1, 10, 10), (1, 1, 10, 10), (1, 1, 0, 10), (1, 1, 10, 10), (1, 1, 10, 10))
+    pred = boxes((1, 1, 10, 10), (1, 1, 10, 10), (40, 40, 10, 10), (9, 9, -3, 4),
+                 (np.nan, 1, 10, 10))
+    e = frame_errors(pred, gt, convention="otb_matlab")
+    assert e.overlap[2] == -1 and e.centre[2] == -1          # invalid GT passes precision
+    assert e.centre[3] == pytest.approx(39 * np.sqrt(2))      # negative size -> previous row
+    assert np.isnan(e.overlap[4])                             # a lone NaN is kept and fails
+    c = sequence_curves(pred, gt, convention="otb_matlab")
+    assert c.success[0] == 0.4 and c.precision[0] == 0.6
+    all_nan = pred.copy()
+    all_nan[4] = np.nan                                       # all NaN -> previous row
+    assert frame_errors(all_nan, gt, convention="otb_matlab").centre[4] == e.centre[3]
+
+
+def test_lasot_matlab_convention():
+    gt = boxes((1, 1, 10, 10), (1, 1, 10, 10), (1, 1, 0, 10), (1, 1, 10, 10))
+    visible = np.array([True, False, True, True])
+    pred = boxes((1, 1, 10, 10), (1, 1, 10, 10), (40, 40, 10, 10), (np.nan, 1, 10, 10))
+    c = sequence_curves(pred, gt, visible=visible, dataset="lasot", convention="lasot_matlab")
+    # frame 1 absent: fails everything; frame 2 invalid: passes both precisions;
+    # frame 3: NaN result replaced by the previous row (40, 40, ...)
+    assert c.success[0] == 0.25
+    assert c.precision[0] == 0.5 and c.norm_precision[0] == 0.5
+    with pytest.raises(ValueError, match="MATLAB toolkits need every frame"):
+        sequence_curves(pred[:2], gt, convention="lasot_matlab")
+    ev = evaluate([seq(gt, "lasot", visible)], {"s": pred}, convention="lasot_matlab")
+    assert ev.precision_score == 50.0
+
+
 # ---------------------------------------------------------------- dataset level
 
 def test_runs_averaged_per_sequence_then_over_sequences():
