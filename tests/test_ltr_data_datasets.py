@@ -5,7 +5,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from evaluation.synthetic import locate_object
+from evaluation import locate_object
 
 from ltr.admin.environment import MissingPathError, add_env_arguments, env_from_args, load_env
 from ltr.data.image import ImageReadError, available_backends, read_image
@@ -31,8 +31,8 @@ def _box_matches_pixels(seq, t, colour="red"):
 
 def test_embedded_splits_have_the_published_sizes_and_are_disjoint():
     assert len(TRAIN_SEQUENCES) == len(set(TRAIN_SEQUENCES)) == 1120
-    from evaluation.datasets.lasot import TEST_SEQUENCES
-    assert not set(TRAIN_SEQUENCES) & set(TEST_SEQUENCES)
+    from evaluation.datasets import lasot
+    assert not set(TRAIN_SEQUENCES) & set(lasot.TEST_SEQUENCES)
     sizes = {s: len(split_sequences(s)) for s in ("vottrain", "votval", "train", "val")}
     assert sizes == {"vottrain": 7086, "votval": 1249, "train": 7934, "val": 1401}
     assert not set(split_sequences("vottrain")) & set(split_sequences("votval"))

@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from evaluation.sequence import Sequence
+from evaluation import Sequence
 
 from ltr.data.image import ImageReadError
 from ltr.data.pipeline import build_dimp_processing

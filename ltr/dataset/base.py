@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Union
 
 import numpy as np
-from evaluation.sequence import Sequence
+from evaluation import Sequence
 
 from ltr.admin.environment import EnvSettings, MissingPathError, load_env
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from evaluation.sequence import Sequence
+from evaluation import Sequence
 
 from ltr.admin.environment import EnvSettings
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
+from evaluation import Sequence
 from evaluation.datasets import got10k as got10k_format
-from evaluation.sequence import Sequence
 
 from ltr.admin.environment import EnvSettings
 

@@ -26,7 +26,8 @@ from typing import Callable
 
 import cv2
 import numpy as np
-from evaluation.synthetic import render_clip, write_synthetic_dataset
+from evaluation import write_synthetic_dataset
+from evaluation.synthetic import render_clip   # not exported by evaluation/__init__ (yet)
 
 from .base import PathLike
 

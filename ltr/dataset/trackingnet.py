@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, Sequence as Seq
 
+from evaluation import Sequence
 from evaluation.datasets import trackingnet as trackingnet_format
-from evaluation.sequence import Sequence
 
 from ltr.admin.environment import EnvSettings
 
