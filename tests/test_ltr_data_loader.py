@@ -34,7 +34,7 @@ def test_a_batch_of_20_has_the_shapes_of_the_batch_contract(synthetic, loss, can
 def test_workers_give_the_same_batches_and_epochs_differ(synthetic):
     def batches(workers):
         data = build_dimp_pipeline("nce", synthetic_dir=synthetic, num_workers=workers, batch_size=2,
-                                   samples_per_epoch=4)
+                                   samples_per_epoch=4, output_size=64, feature_size=4)   # small shared memory
         loader = data.train_loader
         epochs = [[b["test_proposals"] for b in loader] for _ in range(2)]
         loader.sampler.set_epoch(1)
