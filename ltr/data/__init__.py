@@ -1,5 +1,15 @@
 """Training data for the DiMP settings: sampler, crops and augmentation, box candidates,
-labels, loader, and the builder the settings call (``build_dimp_pipeline``)."""
+labels, loader, and the builder the settings call.
+
+>>> data = build_dimp_pipeline("nce_plus")            # datasets from LASOT_DIR, GOT10K_DIR, ...
+>>> for batch in data.train_loader: ...               # the dict of BATCH.md
+>>> data.box_loss.from_scores(scores, Samples(...))   # the same loss object drew the candidates
+
+Modules: ``image`` (read_image), ``crop`` (search-region windows), ``transforms`` (flip,
+grey, tensors), ``labels`` (Gaussian centre labels), ``processing`` (one sample),
+``sampler`` (dataset / sequence / frame choice), ``loader`` (DataLoader), ``pipeline``
+(the builder), ``show`` (``python -m ltr.data.show``, the sample viewer).
+"""
 from .image import ImageReadError, read_image
 from .loader import EpochIndexSampler, make_loader, stack_frames
 from .pipeline import (BOX_LOSSES, DiMPData, build_dimp_pipeline, build_dimp_processing, make_box_loss,
