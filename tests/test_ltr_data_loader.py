@@ -37,7 +37,7 @@ def test_workers_give_the_same_batches_and_epochs_differ(synthetic):
                                    samples_per_epoch=4, output_size=64, feature_size=4)   # small shared memory
         loader = data.train_loader
         epochs = [[b["test_proposals"] for b in loader] for _ in range(2)]
-        loader.sampler.set_epoch(1)
+        loader.set_epoch(1)
         return epochs, [b["test_proposals"] for b in loader]
 
     (serial, again), (parallel, again_parallel) = batches(0), batches(2)

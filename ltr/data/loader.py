@@ -4,7 +4,7 @@ Samples are stacked along dimension 1, so a batch holds ``train_images`` of shap
 (n_train, B, 3, 352, 352) and so on (BATCH.md). The index sampler runs in the main process
 and hands out the indices ``epoch * samples_per_epoch + k``; because every sample is seeded by
 its index, epochs differ, workers need no shared state, and a resumed run that calls
-``loader.sampler.set_epoch(epoch)`` reproduces the samples of an uninterrupted one.
+``loader.set_epoch(epoch)`` reproduces the samples of an uninterrupted one.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-__all__ = ["EpochIndexSampler", "stack_frames", "make_loader"]
+__all__ = ["EpochIndexSampler", "EpochLoader", "stack_frames", "make_loader"]
 
 
 class EpochIndexSampler(Sampler[int]):
@@ -45,6 +45,13 @@ class EpochIndexSampler(Sampler[int]):
         return iter(range(start, start + len(self) * self.world_size, self.world_size))
 
 
+class EpochLoader(DataLoader):
+    """A DataLoader whose :meth:`set_epoch` selects the samples of an epoch (for resuming)."""
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
+
+
 def stack_frames(samples: list[dict]) -> dict:
     """Collate: stack each tensor along a new dimension 1 (after the frame dimension)."""
     return {key: torch.stack([s[key] for s in samples], dim=1) for key in samples[0]}
@@ -60,7 +67,7 @@ def _seed_worker(worker_id: int) -> None:
 
 def make_loader(dataset: Dataset, batch_size: int, *, num_workers: int = 0, training: bool = True,
                 pin_memory: Optional[bool] = None, seed: int = 0, prefetch_factor: int = 2,
-                rank: int = 0, world_size: int = 1) -> DataLoader:
+                rank: int = 0, world_size: int = 1) -> EpochLoader:
     """A DataLoader over a :class:`~ltr.data.sampler.DiMPSampler`.
 
     Args:
@@ -74,8 +81,8 @@ def make_loader(dataset: Dataset, batch_size: int, *, num_workers: int = 0, trai
         pin_memory = torch.cuda.is_available()
     workers = num_workers > 0
     indices = EpochIndexSampler(len(dataset), rank=rank, world_size=world_size)
-    return DataLoader(dataset, batch_size=batch_size, sampler=indices,
-                      num_workers=num_workers, collate_fn=stack_frames, pin_memory=pin_memory,
-                      drop_last=training, persistent_workers=workers, worker_init_fn=_seed_worker,
-                      generator=torch.Generator().manual_seed(seed),
-                      prefetch_factor=prefetch_factor if workers else None)
+    return EpochLoader(dataset, batch_size=batch_size, sampler=indices,
+                       num_workers=num_workers, collate_fn=stack_frames, pin_memory=pin_memory,
+                       drop_last=training, persistent_workers=workers, worker_init_fn=_seed_worker,
+                       generator=torch.Generator().manual_seed(seed),
+                       prefetch_factor=prefetch_factor if workers else None)

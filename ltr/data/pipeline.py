@@ -13,14 +13,12 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence, Union
 
-from torch.utils.data import DataLoader
-
 from pytracking_ebm.losses import SampledLoss, make_loss
 
 from ltr.admin.environment import EnvSettings
 from ltr.dataset import COCO, GOT10k, LaSOT, TrackingDataset, TrackingNet, write_synthetic_training_data
 
-from .loader import make_loader
+from .loader import EpochLoader, make_loader
 from .processing import DiMPProcessing
 from .sampler import DiMPSampler
 
@@ -79,8 +77,8 @@ class DiMPData:
     box_loss: SampledLoss
     train_sampler: DiMPSampler
     val_sampler: DiMPSampler
-    train_loader: DataLoader
-    val_loader: DataLoader
+    train_loader: EpochLoader
+    val_loader: EpochLoader
 
 
 def build_dimp_pipeline(box_loss: Union[str, SampledLoss] = "nce_plus", *,
