@@ -160,7 +160,14 @@ def prroi_pool2d(features: Tensor, rois: Tensor, pooled_height: int, pooled_widt
     index = row_start.index_select(0, iy) + col.index_select(0, ix)
     weight = wy_area.index_select(0, iy) * wx.reshape(-1).index_select(0, ix)
     table = features.permute(0, 2, 3, 1).reshape(n * h * w, c)
-    pooled = F.embedding_bag(index, table, offsets, mode="sum", per_sample_weights=weight)
+    if rois.requires_grad and torch.is_grad_enabled():
+        # Boxes that need a gradient (refinement, ML-MCMC chains, DSM / SM samples): a gather
+        # and index_add, twice differentiable, since DSM and SM differentiate the box gradient
+        # again and embedding_bag's per-sample-weight gradient has no derivative.
+        pooled = table.new_zeros((sizes.numel(), c)).index_add(
+            0, bag, table.index_select(0, index) * weight[:, None])
+    else:
+        pooled = F.embedding_bag(index, table, offsets, mode="sum", per_sample_weights=weight)
     return pooled.view(k, pooled_height, pooled_width, c).permute(0, 3, 1, 2).contiguous()
 
 
