@@ -1,0 +1,108 @@
+"""Checkpoints: ``<name>.pt`` (state_dicts, step, RNG state) + ``<name>.json`` (how to rebuild).
+
+The ``.pt`` file holds only tensors and plain containers and is read with
+``torch.load(weights_only=True)``; the JSON holds the :class:`ModelSpec`, the method and the
+training settings. Both are written atomically (temporary file + rename), JSON last, so a
+checkpoint whose JSON exists is complete.
+
+Pretrained weights are local files only (nothing is downloaded): a torchvision Faster R-CNN
+state_dict (e.g. ``fasterrcnn_resnet50_fpn_coco-258fb6c6.pth``) for the whole detector, or a
+torchvision ResNet state_dict (``resnet50-0676ba61.pth``) for the backbone trunk.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple, Union
+
+import torch
+
+from .model import EBMDetector, ModelSpec
+
+__all__ = ["save_checkpoint", "load_checkpoint", "load_detector_weights", "load_backbone_weights", "PRETRAINED_VARIABLE"]
+
+PathLike = Union[str, os.PathLike]
+PRETRAINED_VARIABLE = "PRETRAINED_DIR"
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _paths(path: PathLike) -> Tuple[Path, Path]:
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix in (".pt", ".json") else path
+    return stem.with_suffix(".pt"), stem.with_suffix(".json")
+
+
+def save_checkpoint(path: PathLike, model: EBMDetector, info: Dict[str, Any],
+                    state: Optional[Dict[str, Any]] = None) -> Path:
+    """Write ``path`` (.pt) and its .json; ``state`` adds e.g. optimiser state, step, RNG state."""
+    pt, js = _paths(path)
+    pt.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"model": model.state_dict(), **(state or {})}
+    _atomic(pt, lambda p: torch.save(payload, p))
+    doc = {"spec": json.loads(model.spec.to_json()), **info}
+    _atomic(js, lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"))
+    return pt
+
+
+def load_checkpoint(path: PathLike, map_location: str = "cpu") -> Tuple[EBMDetector, Dict[str, Any], Dict[str, Any]]:
+    """``(model, info, state)`` from a checkpoint written by :func:`save_checkpoint`."""
+    pt, js = _paths(path)
+    if not js.exists() or not pt.exists():
+        raise FileNotFoundError(f"no complete checkpoint at {pt} (needs {pt.name} and {js.name})")
+    info = json.loads(js.read_text())
+    model = EBMDetector(ModelSpec.from_dict(info.pop("spec")))
+    state = torch.load(pt, map_location=map_location, weights_only=True)
+    model.load_state_dict(state.pop("model"))
+    return model, info, state
+
+
+def _existing(path: Optional[PathLike], what: str, flag: str) -> Path:
+    if path is None:
+        raise FileNotFoundError(f"{what} not given: pass {flag} or put it in ${PRETRAINED_VARIABLE}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found at {path} (weights are never downloaded; pass {flag} "
+                                f"or set ${PRETRAINED_VARIABLE})")
+    return path
+
+
+def load_detector_weights(model: EBMDetector, path: Optional[PathLike]) -> None:
+    """Load a torchvision Faster R-CNN state_dict into ``model.detector`` (box predictor
+    skipped when its class count differs)."""
+    path = _existing(path, "Faster R-CNN weights", "--detector-weights")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    own = model.detector.state_dict()
+    skipped = [k for k in state if k in own and state[k].shape != own[k].shape]
+    for k in skipped:
+        del state[k]
+    missing, unexpected = model.detector.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k not in skipped]
+    if missing or unexpected:
+        raise ValueError(f"{path} is not a Faster R-CNN state_dict for backbone {model.spec.backbone!r}: "
+                         f"missing {missing[:3]}..., unexpected {unexpected[:3]}...")
+
+
+def load_backbone_weights(model: EBMDetector, path: Optional[PathLike]) -> None:
+    """Load a torchvision ResNet (ImageNet) state_dict into the backbone trunk (fc dropped)."""
+    path = _existing(path, "ImageNet backbone weights", "--backbone-weights")
+    state = {k: v for k, v in torch.load(path, map_location="cpu", weights_only=True).items() if not k.startswith("fc.")}
+    missing, unexpected = model.detector.backbone.body.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path} is not a torchvision {model.spec.backbone} state_dict: "
+                         f"missing {missing[:3]}..., unexpected {unexpected[:3]}...")
+
+
+def default_pretrained(name: str) -> Optional[Path]:
+    """``$PRETRAINED_DIR/<name>`` when the variable is set."""
+    root = os.environ.get(PRETRAINED_VARIABLE)
+    return Path(root) / name if root else None
