@@ -1,0 +1,95 @@
+"""The one tracking actor: run the network on a batch dict, apply the configured losses.
+
+The batch follows ``ltr/data/BATCH.md``. Loss terms and their weights come from the setting:
+``box`` (the EBM box loss, a :class:`pytracking_ebm.SampledLoss` such as KLD-IS, NCE or
+NCE+), ``test_clf`` (hinge loss of the final filter), ``test_init_clf`` (initial filter) and
+``test_iter_clf`` (shared equally by the intermediate filters). A missing weight disables
+its term.
+"""
+from __future__ import annotations
+
+from typing import Dict, Mapping, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from pytracking_ebm.boxes import xywh_to_rel
+from pytracking_ebm.losses import KLDIS, SampledLoss, Samples
+
+from .losses import box_iou_xywh, hinge_loss
+
+LOSS_TERMS = ("box", "test_clf", "test_init_clf", "test_iter_clf")
+
+
+class TrackingActor:
+    """Training step of the DiMP settings: ``loss, stats = actor(batch)``.
+
+    Args:
+        net: a :class:`ltr.models.DiMPNet` (or a DDP wrapper of one).
+        box_loss: the EBM loss of the box energy head; it also drew the batch's candidates.
+        loss_weights: weight per term of :data:`LOSS_TERMS`.
+        hinge_threshold: label value below which the classifier target is background.
+    """
+
+    def __init__(self, net: nn.Module, box_loss: SampledLoss, loss_weights: Mapping[str, float],
+                 hinge_threshold: float = 0.05):
+        unknown = set(loss_weights) - set(LOSS_TERMS)
+        if unknown:
+            raise ValueError(f"unknown loss terms {sorted(unknown)}; choose from {LOSS_TERMS}")
+        self.net, self.box_loss = net, box_loss
+        self.loss_weights = dict(loss_weights)
+        self.hinge_threshold = hinge_threshold
+
+    def __call__(self, batch: Mapping[str, Tensor]) -> Tuple[Tensor, Dict[str, float]]:
+        clf_scores, energy, clf_train_losses = self.net(
+            batch["train_images"], batch["test_images"], batch["train_anno"], batch["test_proposals"])
+        valid = batch.get("test_valid")
+        valid = None if valid is None else valid.to(energy.dtype)
+
+        box = self._box_loss(energy.float(), batch, valid)
+        clf = [hinge_loss(s.float(), batch["test_label"], self.hinge_threshold, valid) for s in clf_scores]
+        iter_clf = sum(clf[1:-1]) / max(len(clf) - 2, 1) if len(clf) > 2 else clf[0].new_zeros(())
+        raw = {"box": box, "test_clf": clf[-1], "test_init_clf": clf[0], "test_iter_clf": iter_clf}
+        terms = {k: w * raw[k] for k, w in self.loss_weights.items()}
+        loss = sum(terms.values())
+
+        stats = {"Loss/total": loss.item()}
+        stats.update({f"Loss/{k}": v.item() for k, v in terms.items()})
+        stats.update({
+            "Box/loss": box.item(),
+            "Box/top1_iou": self._top1_iou(energy.detach(), batch, valid),
+            "ClfTrain/init_loss": clf_train_losses[0].item(),
+            "ClfTrain/train_loss": clf_train_losses[-1].item(),
+            "ClfTrain/test_init_loss": clf[0].item(),
+            "ClfTrain/test_loss": clf[-1].item(),
+        })
+        return loss, stats
+
+    def _box_loss(self, energy: Tensor, batch: Mapping[str, Tensor], valid) -> Tensor:
+        """The EBM loss from the candidates' energies (J, S, P) and their stored densities."""
+        gt = batch["test_anno"][..., None, 2:]
+        log_p = batch.get("test_proposals_log_p")
+        samples = Samples(y=xywh_to_rel(batch["test_proposals"], ref_size=gt),
+                          log_q=batch["test_proposals_log_q"].float(),
+                          log_p=None if log_p is None else log_p.float())
+        if valid is not None:
+            keep = valid.bool()
+            energy = energy[keep]
+            samples = Samples(samples.y[keep], samples.log_q[keep], None if log_p is None else samples.log_p[keep])
+        return self.box_loss.from_scores(energy, samples)
+
+    def _top1_iou(self, energy: Tensor, batch: Mapping[str, Tensor], valid) -> float:
+        """Mean IoU with the ground truth of the highest-energy candidate.
+
+        Candidate 0 of ML-IS / NCE / NCE+ batches is the (perturbed) ground truth itself and
+        is left out, so the number measures the ranking of proposals for every loss alike.
+        """
+        proposals = batch["test_proposals"]
+        if not isinstance(self.box_loss, KLDIS):
+            energy, proposals = energy[..., 1:], proposals[..., 1:, :]
+        best = energy.argmax(dim=-1, keepdim=True)
+        chosen = torch.gather(proposals, -2, best[..., None].expand(*best.shape, 4)).squeeze(-2)
+        iou = box_iou_xywh(chosen, batch["test_anno"])
+        if valid is None:
+            return iou.mean().item()
+        return ((iou * valid).sum() / valid.sum().clamp(min=1)).item()

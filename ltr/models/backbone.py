@@ -1,0 +1,91 @@
+"""ResNet-50 trunk (torchvision's) returning the intermediate feature maps DiMP needs.
+
+``conv1``, ``bn1``, ``layer1`` and ``layer2`` can be frozen: no gradient, and their BatchNorm
+layers stay in eval mode (running statistics untouched) even while the network trains. The
+paper freezes them to afford batch size 20.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Iterable, Sequence, Union
+
+import torch
+from torch import Tensor, nn
+from torchvision.models.resnet import Bottleneck, ResNet
+
+__all__ = ["ResNetBackbone", "PretrainedWeightsMissing", "load_imagenet_weights"]
+
+STAGES = ("conv1", "bn1", "layer1", "layer2", "layer3")
+STRIDES = {"layer1": 4, "layer2": 8, "layer3": 16}
+
+
+class PretrainedWeightsMissing(FileNotFoundError):
+    """The ImageNet weights file is not configured or does not exist."""
+
+
+class ResNetBackbone(nn.Module):
+    """ResNet-50 up to ``layer3`` (``layer4`` is never used by DiMP and is not built).
+
+    Args:
+        blocks: bottleneck blocks in layer1..layer3; ResNet-50 has (3, 4, 6).
+        width_per_group: inner width of the bottlenecks (64 in ResNet-50); tests use less.
+        frozen_layers: stages among ``conv1, bn1, layer1, layer2, layer3`` to freeze.
+    Output channels are fixed by the ResNet design: 256, 512, 1024 for layer1..layer3.
+    """
+
+    def __init__(self, blocks: Sequence[int] = (3, 4, 6), width_per_group: int = 64,
+                 frozen_layers: Iterable[str] = ()):
+        super().__init__()
+        trunk = ResNet(Bottleneck, [*blocks, 1], width_per_group=width_per_group)
+        for name in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3"):
+            setattr(self, name, getattr(trunk, name))
+        self.frozen_layers = tuple(frozen_layers)
+        unknown = set(self.frozen_layers) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown backbone layers to freeze: {sorted(unknown)}; choose from {STAGES}")
+        for name in self.frozen_layers:
+            for p in getattr(self, name).parameters():
+                p.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> "ResNetBackbone":
+        super().train(mode)
+        for name in self.frozen_layers:  # frozen BatchNorm keeps its ImageNet statistics
+            getattr(self, name).train(False)
+        return self
+
+    def forward(self, x: Tensor, layers: Sequence[str] = ("layer2", "layer3")) -> Dict[str, Tensor]:
+        """Feature maps ``{name: tensor}`` of the requested stages (computation stops at the last)."""
+        wanted = set(layers)
+        unknown = wanted - set(STRIDES)
+        if unknown:
+            raise ValueError(f"unknown backbone layers {sorted(unknown)}; choose from {sorted(STRIDES)}")
+        out = {}
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for name in ("layer1", "layer2", "layer3"):
+            if not wanted:
+                break
+            x = getattr(self, name)(x)
+            if name in wanted:
+                out[name] = x
+                wanted.discard(name)
+        return out
+
+
+def load_imagenet_weights(backbone: ResNetBackbone, path: Union[str, os.PathLike]) -> Path:
+    """Load torchvision's ImageNet resnet50 state_dict from a local file (``layer4`` and ``fc`` are dropped).
+
+    The weights are never downloaded: a missing file is a :class:`PretrainedWeightsMissing`.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise PretrainedWeightsMissing(f"ImageNet ResNet-50 weights not found at {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state:
+        state = state["state_dict"]
+    state = {k: v for k, v in state.items() if k.split(".")[0] in STAGES}
+    missing, unexpected = backbone.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path} is not a torchvision resnet50 state_dict: missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]}")
+    return path

@@ -1,0 +1,96 @@
+"""Box energy head ``f(x, y)``: a scalar per candidate box, IoU-Net / PrDiMP style.
+
+The reference frame's target box is pooled (PrRoIPool 3x3 on layer2, 1x1 on layer3) into two
+modulation vectors; these reweight the channels of the test frame's features, which are
+pooled in every candidate box (5x5 on layer2, 3x3 on layer3) and mapped by fully connected
+layers to one energy. PrRoIPool integrates the bilinear feature map exactly, so the energy is
+differentiable with respect to the box coordinates: the tracker refines boxes by gradient
+ascent on it.
+"""
+from __future__ import annotations
+
+from typing import Sequence, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from pytracking_ebm.ops import PrRoIPool2D
+
+from .layers import ConvBNReLU, LinearBNReLU, boxes_to_rois, init_kaiming
+
+Pair = Tuple[Tensor, Tensor]
+
+
+class BoxEnergyHead(nn.Module):
+    """Energy of candidate boxes in a test frame given the target box in a reference frame.
+
+    Args:
+        input_dim: channels of the two backbone inputs (layer2, layer3): 512, 1024 for ResNet-50.
+        pred_input_dim: channels of the modulated test features per branch.
+        pred_inter_dim: width of the fully connected layer per branch.
+        strides: strides of the two inputs in image pixels.
+    """
+
+    def __init__(self, input_dim: Sequence[int] = (512, 1024), pred_input_dim: Sequence[int] = (256, 256),
+                 pred_inter_dim: Sequence[int] = (256, 256), strides: Sequence[int] = (8, 16)):
+        super().__init__()
+        d3, d4 = input_dim
+        p3, p4 = pred_input_dim
+        # reference branch -> modulation vectors
+        self.ref_conv3 = ConvBNReLU(d3, 128)
+        self.ref_pool3 = PrRoIPool2D(3, 3, 1.0 / strides[0])
+        self.ref_fc3 = ConvBNReLU(128, 256, kernel_size=3, padding=0)  # 3x3 pooled -> 1x1
+        self.ref_conv4 = ConvBNReLU(d4, 256)
+        self.ref_pool4 = PrRoIPool2D(1, 1, 1.0 / strides[1])
+        self.mod3 = ConvBNReLU(256 + 256, p3, kernel_size=1, padding=0)
+        self.mod4 = ConvBNReLU(256 + 256, p4, kernel_size=1, padding=0)
+        # test branch -> features pooled per candidate box
+        self.test_conv3a = ConvBNReLU(d3, 256)
+        self.test_conv3b = ConvBNReLU(256, p3)
+        self.test_conv4a = ConvBNReLU(d4, 256)
+        self.test_conv4b = ConvBNReLU(256, p4)
+        self.test_pool3 = PrRoIPool2D(5, 5, 1.0 / strides[0])
+        self.test_pool4 = PrRoIPool2D(3, 3, 1.0 / strides[1])
+        self.test_fc3 = LinearBNReLU(p3, pred_inter_dim[0], 5)
+        self.test_fc4 = LinearBNReLU(p4, pred_inter_dim[1], 3)
+        self.energy = nn.Linear(pred_inter_dim[0] + pred_inter_dim[1], 1)
+        init_kaiming(self)
+
+    def modulation(self, feat: Pair, bb: Tensor) -> Pair:
+        """Reference features (N, C, H, W) x 2 and target boxes (N, 4) xywh -> two (N, C') vectors."""
+        rois = boxes_to_rois(bb.reshape(-1, 1, 4))
+        r3 = self.ref_fc3(self.ref_pool3(self.ref_conv3(feat[0]), rois))
+        r4 = self.ref_pool4(self.ref_conv4(feat[1]), rois)
+        both = torch.cat((r3, r4), dim=1)
+        return self.mod3(both).flatten(1), self.mod4(both).flatten(1)
+
+    def test_features(self, feat: Pair) -> Pair:
+        """Test-frame backbone features (N, C, H, W) x 2 -> the features the boxes are pooled from."""
+        return self.test_conv3b(self.test_conv3a(feat[0])), self.test_conv4b(self.test_conv4a(feat[1]))
+
+    def score_boxes(self, modulation: Pair, feat: Pair, boxes: Tensor) -> Tensor:
+        """Energies (N, P) of boxes (N, P, 4) xywh in image pixels; differentiable w.r.t. ``boxes``."""
+        n, p = boxes.shape[:2]
+        rois = boxes_to_rois(boxes)
+        x3 = self.test_pool3(feat[0] * modulation[0][:, :, None, None], rois)
+        x4 = self.test_pool4(feat[1] * modulation[1][:, :, None, None], rois)
+        x = torch.cat((self.test_fc3(x3), self.test_fc4(x4)), dim=1)
+        return self.energy(x).view(n, p)
+
+    def forward(self, ref_feat: Pair, test_feat: Pair, ref_bb: Tensor, proposals: Tensor) -> Tensor:
+        """Training forward pass.
+
+        Args:
+            ref_feat: layer2 / layer3 features of the train frames, (I*S, C, H, W) each.
+            test_feat: the same for the test frames, (J*S, C, H, W).
+            ref_bb: (I, S, 4) train target boxes; the first train frame is the reference.
+            proposals: (J, S, P, 4) candidate boxes in the test frames, xywh.
+        Returns:
+            (J, S, P) energies.
+        """
+        n_test, n_seq, n_prop = proposals.shape[:3]
+        first = tuple(f.view(-1, n_seq, *f.shape[-3:])[0] for f in ref_feat)
+        mod = self.modulation(first, ref_bb[0])
+        mod = tuple(m.repeat(n_test, 1) for m in mod)  # frame-major like the test features
+        feat = self.test_features(test_feat)
+        return self.score_boxes(mod, feat, proposals.reshape(n_test * n_seq, n_prop, 4)).view(n_test, n_seq, n_prop)

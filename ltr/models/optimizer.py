@@ -1,0 +1,123 @@
+"""DiMP's filter optimiser: unrolled steepest descent with Gauss-Newton step lengths.
+
+The discriminative loss on the train frames is ``sum_i || v_i * (r(s_i, m_i) - y_i) ||^2 +
+lambda ||f||^2`` with ``s_i = x_i * f``, where the label ``y``, target mask ``m`` and spatial
+weight ``v`` are learned functions of the distance to the target centre (1x1 convolutions
+over a soft binning of that distance), ``r(s, m) = m s + (1 - m) max(0, s)`` (the relu score
+activation), and the step length and ``lambda`` are learned scalars (Bhat et al., ICCV 2019).
+"""
+from __future__ import annotations
+
+import math
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .filter_ops import apply_filter, filter_gradient
+
+
+def distance_bins(center: Tensor, size: Tuple[int, int], num_bins: int, displacement: float) -> Tensor:
+    """Soft one-hot of the distance of every map cell to ``center``: (N, num_bins, H, W).
+
+    ``center`` is (N, 2) as (row, col) in map cells. Bin ``b`` covers distance
+    ``b * displacement`` with a triangular kernel of width ``displacement``; the last bin
+    collects every distance beyond it.
+    """
+    rows = torch.arange(size[0], dtype=center.dtype, device=center.device).view(1, -1, 1)
+    cols = torch.arange(size[1], dtype=center.dtype, device=center.device).view(1, 1, -1)
+    dist = torch.sqrt((rows - center[:, 0, None, None]) ** 2 + (cols - center[:, 1, None, None]) ** 2)
+    bins = torch.arange(num_bins, dtype=center.dtype, device=center.device).view(1, -1, 1, 1)
+    diff = dist[:, None] / displacement - bins
+    return torch.cat((F.relu(1.0 - diff[:, :-1].abs()), (1.0 + diff[:, -1:]).clamp(0.0, 1.0)), dim=1)
+
+
+def relu_par(scores: Tensor, mask: Tensor) -> Tensor:
+    """Score activation ``m s + (1 - m) max(0, s)``, written as a mix of ``|s|`` and ``s``."""
+    return 0.5 * (1.0 - mask) * scores.abs() + 0.5 * (1.0 + mask) * scores
+
+
+def relu_par_derivative(scores: Tensor, mask: Tensor) -> Tensor:
+    """d relu_par / d s (the sign is not differentiated)."""
+    return 0.5 * (1.0 - mask) * torch.sign(scores.detach()) + 0.5 * (1.0 + mask)
+
+
+class SteepestDescentGN(nn.Module):
+    """Learned-loss steepest-descent filter optimiser (DiMP's ``DiMPSteepestDescentGN``).
+
+    Args:
+        num_iter: iterations in training (5 in the paper settings).
+        feat_stride: stride of the classifier features in image pixels.
+        init_step_length, init_filter_reg: initial learned step-length factor and regularisation.
+        init_gauss_sigma: width in feature cells of the label the label predictor starts from.
+        num_dist_bins, bin_displacement: the distance binning feeding the three predictors.
+        mask_init_factor: the target mask starts as ``sigmoid(factor * tanh(2 - d))``.
+        min_filter_reg: lower bound of the regularisation.
+    """
+
+    def __init__(self, num_iter: int = 5, feat_stride: int = 16, init_step_length: float = 0.9,
+                 init_filter_reg: float = 0.1, init_gauss_sigma: float = 1.0, num_dist_bins: int = 100,
+                 bin_displacement: float = 0.1, mask_init_factor: float = 3.0, min_filter_reg: float = 1e-3):
+        super().__init__()
+        self.num_iter, self.feat_stride = num_iter, feat_stride
+        self.num_dist_bins, self.bin_displacement = num_dist_bins, bin_displacement
+        self.min_filter_reg = min_filter_reg
+        self.log_step_length = nn.Parameter(torch.full((1,), math.log(init_step_length)))
+        self.filter_reg = nn.Parameter(torch.full((1,), float(init_filter_reg)))
+
+        d = torch.arange(num_dist_bins, dtype=torch.float32).view(1, -1, 1, 1) * bin_displacement
+        gauss = torch.exp(-0.5 * (d / init_gauss_sigma) ** 2)
+        self.label_predictor = nn.Conv2d(num_dist_bins, 1, 1, bias=False)
+        self.mask_predictor = nn.Conv2d(num_dist_bins, 1, 1, bias=False)  # followed by a sigmoid
+        self.weight_predictor = nn.Conv2d(num_dist_bins, 1, 1, bias=False)
+        with torch.no_grad():
+            self.label_predictor.weight.copy_(gauss - gauss.min())
+            self.mask_predictor.weight.copy_(mask_init_factor * torch.tanh(2.0 - d))
+            self.weight_predictor.weight.fill_(1.0)
+
+    def forward(self, filt: Tensor, feat: Tensor, bb: Tensor, num_iter: Optional[int] = None
+                ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+        """Optimise the initial filter ``filt`` (S, C, k, k) on train features (I, S, C, H, W).
+
+        ``bb`` (I, S, 4) are the train target boxes (xywh, image pixels). Returns the final
+        filter, the list of iterates (initial filter first, ``num_iter + 1`` in all) and the
+        train loss before every step and after the last one (logged, not optimised).
+        """
+        num_iter = self.num_iter if num_iter is None else num_iter
+        n_img, n_seq = feat.shape[:2]
+        k = filt.shape[-1]
+        out_size = (feat.shape[-2] + (k + 1) % 2, feat.shape[-1] + (k + 1) % 2)
+        step_factor = self.log_step_length.exp()
+        reg = (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
+
+        # Target centre in score-map cells, (row, col): cell r of the map sits at image position
+        # r * stride for an even filter size (the map is one cell larger), (r + 1/2) * stride for an odd one.
+        center = ((bb[..., :2] + 0.5 * bb[..., 2:]) / self.feat_stride).reshape(-1, 2).flip(1) - (k % 2) * 0.5
+        dist = distance_bins(center, out_size, self.num_dist_bins, self.bin_displacement)
+        label = self.label_predictor(dist).view(n_img, n_seq, *out_size)
+        mask = torch.sigmoid(self.mask_predictor(dist)).view(n_img, n_seq, *out_size)
+        sample_weight = math.sqrt(1.0 / n_img) * self.weight_predictor(dist).view(n_img, n_seq, *out_size)
+
+        def train_loss(f: Tensor) -> Tensor:
+            act = relu_par(apply_filter(feat, f), mask)
+            return ((sample_weight * (act - label)) ** 2).sum() / n_seq + reg * (f * f).sum() / n_seq
+
+        iterates, losses = [filt], []
+        for _ in range(num_iter):
+            scores = apply_filter(feat, filt)
+            scores_act = relu_par(scores, mask)
+            score_mask = relu_par_derivative(scores, mask)
+            residuals = sample_weight * (scores_act - label)
+            losses.append((residuals.pow(2).sum() + reg * filt.pow(2).sum()).detach() / n_seq)
+
+            grad = filter_gradient(feat, score_mask * sample_weight * residuals, k) + reg * filt
+            # Gauss-Newton step length along the gradient: |g|^2 / (|J g|^2 + reg |g|^2)
+            jac_grad = sample_weight * score_mask * apply_filter(feat, grad)
+            num = grad.pow(2).sum(dim=(1, 2, 3))
+            den = (jac_grad.pow(2).reshape(n_img, n_seq, -1).sum(dim=(0, 2)) + reg * num).clamp(min=1e-8)
+            filt = filt - (step_factor * num / den).view(-1, 1, 1, 1) * grad
+            iterates.append(filt)
+        with torch.no_grad():
+            losses.append(train_loss(filt))
+        return filt, iterates, losses

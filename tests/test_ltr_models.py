@@ -1,0 +1,82 @@
+"""Network wiring: shapes, the filter transpose, the box energy's gradient w.r.t. boxes."""
+import pytest
+import torch
+
+from ltr.models import DiMPNetSpec, ResNetBackbone, build_network
+from ltr.models.box_head import BoxEnergyHead
+from ltr.models.filter_ops import apply_filter, filter_gradient
+from ltr.models.optimizer import distance_bins
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: thread start-up costs more than it saves (and CI CPUs are shared)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_backbone_returns_strided_layers():
+    bb = ResNetBackbone(blocks=(1, 1, 1), width_per_group=8)
+    out = bb(torch.randn(1, 3, 64, 64), ("layer2", "layer3"))
+    assert out["layer2"].shape == (1, 512, 8, 8) and out["layer3"].shape == (1, 1024, 4, 4)
+    assert set(bb(torch.randn(1, 3, 64, 64), ("layer2",))) == {"layer2"}
+
+
+def test_filter_gradient_is_the_transpose_of_apply_filter():
+    g = torch.Generator().manual_seed(0)
+    feat = torch.randn(3, 2, 5, 6, 6, generator=g, dtype=torch.float64)
+    filt = torch.randn(2, 5, 4, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    scores = apply_filter(feat, filt)
+    assert scores.shape == (3, 2, 7, 7)  # even filter: one cell more than the features
+    res = torch.randn(scores.shape, generator=g, dtype=torch.float64)
+    (auto,) = torch.autograd.grad((scores * res).sum(), filt)
+    torch.testing.assert_close(filter_gradient(feat, res, 4), auto)
+
+
+def test_distance_bins_are_a_partition_of_unity():
+    bins = distance_bins(torch.tensor([[3.2, 1.7]]), (7, 7), num_bins=10, displacement=0.5)
+    assert bins.shape == (1, 10, 7, 7)
+    torch.testing.assert_close(bins.sum(1), torch.ones(1, 7, 7))
+
+
+def test_network_forward_shapes():
+    torch.manual_seed(0)
+    net = build_network(DiMPNetSpec.tiny())
+    i, s, p = 2, 2, 5
+    bb = torch.tensor([20.0, 22.0, 24.0, 18.0]).expand(i, s, 4)
+    props = bb[:, :, None].expand(i, s, p, 4) + torch.rand(i, s, p, 4)
+    scores, energy, losses = net(torch.randn(i, s, 3, 64, 64), torch.randn(i, s, 3, 64, 64), bb, props)
+    assert len(scores) == net.spec.optim_iter + 1 and scores[0].shape == (i, s, 5, 5)
+    assert energy.shape == (i, s, p) and len(losses) == net.spec.optim_iter + 1
+    assert all(torch.isfinite(x).all() for x in [energy, *scores, *losses])
+
+
+def test_spec_json_round_trip():
+    spec = DiMPNetSpec.tiny(filter_size=3)
+    assert DiMPNetSpec.from_json(spec.to_json()) == spec
+    with pytest.raises(ValueError, match="unknown"):
+        DiMPNetSpec.from_json('{"nonsense": 1}')
+
+
+def test_box_energy_gradient_wrt_boxes_matches_finite_differences():
+    torch.manual_seed(0)
+    head = BoxEnergyHead((8, 12), (6, 6), (5, 5)).double().eval()
+    ref = (torch.randn(1, 8, 8, 8, dtype=torch.float64), torch.randn(1, 12, 4, 4, dtype=torch.float64))
+    test = (torch.randn(1, 8, 8, 8, dtype=torch.float64), torch.randn(1, 12, 4, 4, dtype=torch.float64))
+    mod = head.modulation(ref, torch.tensor([[14.0, 16.0, 26.0, 22.0]], dtype=torch.float64))
+    feat = head.test_features(test)
+    boxes = torch.tensor([[[13.3, 15.1, 27.4, 20.9], [20.2, 9.7, 18.6, 30.1]]], dtype=torch.float64,
+                         requires_grad=True)
+    energy = head.score_boxes(mod, feat, boxes)
+    (grad,) = torch.autograd.grad(energy.sum(), boxes)
+    assert grad.abs().sum() > 0
+    eps = 1e-5
+    for k in range(2):
+        for d in range(4):
+            step = torch.zeros_like(boxes)
+            step[0, k, d] = eps
+            with torch.no_grad():
+                fd = (head.score_boxes(mod, feat, boxes + step)[0, k] - head.score_boxes(mod, feat, boxes - step)[0, k]) / (2 * eps)
+            torch.testing.assert_close(grad[0, k, d], fd, rtol=1e-4, atol=1e-6)
