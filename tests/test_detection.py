@@ -117,6 +117,20 @@ def test_energy_is_differentiable_in_the_box_and_levels_follow_box_size():
     assert fpn_levels(big).tolist() == [4, 3, 2, 5]
 
 
+def test_prroi_pool_double_backward_option_for_dsm():
+    """DSM / SM differentiate the box gradient again: the pooling must allow it."""
+    from pytracking_ebm.ops import prroi_pool2d
+    torch.manual_seed(0)
+    f = torch.randn(1, 3, 8, 8, dtype=torch.double, requires_grad=True)
+    r = torch.tensor([[1.2, 1.5, 5.3, 6.1]], dtype=torch.double, requires_grad=True)
+
+    def pool(f, r):
+        return prroi_pool2d(f, torch.cat((torch.zeros(1, 1, dtype=torch.double), r), 1), 2, 2, 1.0, double_backward=True)
+    assert torch.autograd.gradgradcheck(pool, (f, r))
+    plain = prroi_pool2d(f, torch.cat((torch.zeros(1, 1, dtype=torch.double), r), 1), 2, 2, 1.0)
+    torch.testing.assert_close(pool(f, r), plain)
+
+
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_loss_trains_the_head(method, one_thread, synth):
     _, train, _ = synth

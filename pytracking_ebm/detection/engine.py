@@ -28,6 +28,9 @@ from .predict import predict_batch
 
 __all__ = ["ebm_head_loss", "train_step", "make_optimizer", "evaluate"]
 
+#: losses whose gradient differentiates ∇_y f again (PrRoIPool must then be twice differentiable)
+DIFFERENTIATE_BOX_GRADIENT = ("dsm", "sm")
+
 
 def ebm_head_loss(model: EBMDetector, features, targets: Sequence[Dict[str, Tensor]], loss: EBMLoss,
                   generator: Optional[torch.Generator] = None) -> Tensor:
@@ -35,6 +38,7 @@ def ebm_head_loss(model: EBMDetector, features, targets: Sequence[Dict[str, Tens
     gt = torch.cat([t["boxes"] for t in targets])
     labels = torch.cat([t["labels"] for t in targets])
     index = torch.repeat_interleave(torch.arange(len(targets)), torch.tensor([len(t["boxes"]) for t in targets]))
+    double_backward = loss.name in DIFFERENTIATE_BOX_GRADIENT
     gt_xywh = xyxy_to_xywh(gt)
     ref = gt_xywh[:, 2:]
     y_gt = xywh_to_rel(gt_xywh, ref)  # (G, 4)
@@ -44,7 +48,8 @@ def ebm_head_loss(model: EBMDetector, features, targets: Sequence[Dict[str, Tens
         r = ref.view(-1, *([1] * (y.dim() - 2)), 2)
         boxes = xywh_to_xyxy(rel_to_xywh(y, r)).reshape(-1, 4)
         per_box = shape[1:].numel()
-        scores = model.energy(features, boxes, index.repeat_interleave(per_box), labels.repeat_interleave(per_box))
+        scores = model.energy(features, boxes, index.repeat_interleave(per_box), labels.repeat_interleave(per_box),
+                              double_backward)
         return scores.view(shape)
 
     return loss(energy, y_gt, generator)

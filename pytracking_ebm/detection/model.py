@@ -167,7 +167,8 @@ class EBMBoxHead(nn.Module):
         self.fc7 = nn.Linear(width, width)
         self.predictor = nn.Linear(width, num_classes)
 
-    def pool(self, features: Sequence[Tensor], boxes: Tensor, image_index: Tensor) -> Tensor:
+    def pool(self, features: Sequence[Tensor], boxes: Tensor, image_index: Tensor,
+             double_backward: bool = False) -> Tensor:
         """(K, C, P, P) PrRoIPool features of ``boxes`` (K, 4) on their FPN levels."""
         min_level = int(math.log2(FPN_STRIDES[0]))
         levels = fpn_levels(boxes, self.canonical_scale, self.canonical_level,
@@ -177,16 +178,21 @@ class EBMBoxHead(nn.Module):
         for lvl, (feat, stride) in enumerate(zip(features, FPN_STRIDES)):
             idx = torch.nonzero(levels == lvl).squeeze(1)
             if idx.numel():
-                parts.append(prroi_pool2d(feat, rois[idx], self.pool_size, self.pool_size, 1.0 / stride))
+                parts.append(prroi_pool2d(feat, rois[idx], self.pool_size, self.pool_size, 1.0 / stride,
+                                          double_backward=double_backward))
                 order.append(idx)
         pooled = torch.cat(parts)
         return pooled[torch.argsort(torch.cat(order))]
 
-    def forward(self, features: Sequence[Tensor], boxes: Tensor, image_index: Tensor, labels: Tensor) -> Tensor:
-        """Energies (K,) of boxes (K, 4) ``xyxy`` in images ``image_index`` for classes ``labels``."""
+    def forward(self, features: Sequence[Tensor], boxes: Tensor, image_index: Tensor, labels: Tensor,
+                double_backward: bool = False) -> Tensor:
+        """Energies (K,) of boxes (K, 4) ``xyxy`` in images ``image_index`` for classes ``labels``.
+
+        ``double_backward``: keep the box gradient differentiable (DSM, SM; slower pooling).
+        """
         if boxes.shape[0] == 0:
             return boxes.new_zeros(0)
-        x = self.pool(features, boxes, image_index).flatten(1)
+        x = self.pool(features, boxes, image_index, double_backward).flatten(1)
         x = torch.relu(self.fc7(torch.relu(self.fc6(x))))
         return self.predictor(x).gather(1, labels[:, None].long()).squeeze(1)
 
@@ -226,10 +232,11 @@ class EBMDetector(nn.Module):
         detections, _ = self.detector.roi_heads(features, proposals, image_list.image_sizes)
         return detections
 
-    def energy(self, features, boxes: Tensor, image_index: Tensor, labels: Tensor) -> Tensor:
+    def energy(self, features, boxes: Tensor, image_index: Tensor, labels: Tensor,
+               double_backward: bool = False) -> Tensor:
         """``f(x, y)_c`` for boxes (K, 4) ``xyxy``; ``features`` as returned by :meth:`features`."""
         levels = [features[k] for k in ("0", "1", "2", "3")]
-        return self.box_head(levels, boxes, image_index, labels)
+        return self.box_head(levels, boxes, image_index, labels, double_backward)
 
 
 def build_model(spec: Optional[ModelSpec] = None, **overrides) -> EBMDetector:

@@ -101,7 +101,7 @@ def _check_values(features: Tensor, rois: Tensor) -> None:
 
 
 def prroi_pool2d(features: Tensor, rois: Tensor, pooled_height: int, pooled_width: int,
-                 spatial_scale: float) -> Tensor:
+                 spatial_scale: float, *, double_backward: bool = False) -> Tensor:
     """Precise RoI pooling: the mean of the bilinear feature map over each bin of each box.
 
     Args:
@@ -109,6 +109,10 @@ def prroi_pool2d(features: Tensor, rois: Tensor, pooled_height: int, pooled_widt
         rois: (K, 5) boxes ``[batch_index, x1, y1, x2, y2]`` in input-image coordinates.
         pooled_height, pooled_width: number of bins along y and x.
         spatial_scale: factor from image to feature-map coordinates (1 / stride).
+        double_backward: make the result twice differentiable (needed when a loss
+            differentiates the box gradient again, as DSM and SM do). Uses a gather +
+            ``index_add`` instead of ``embedding_bag``, whose per-sample-weight gradient has no
+            derivative; several times slower, so off by default.
 
     Returns:
         (K, C, pooled_height, pooled_width). Differentiable w.r.t. ``features`` and the box
@@ -160,10 +164,7 @@ def prroi_pool2d(features: Tensor, rois: Tensor, pooled_height: int, pooled_widt
     index = row_start.index_select(0, iy) + col.index_select(0, ix)
     weight = wy_area.index_select(0, iy) * wx.reshape(-1).index_select(0, ix)
     table = features.permute(0, 2, 3, 1).reshape(n * h * w, c)
-    if rois.requires_grad and torch.is_grad_enabled():
-        # Boxes that need a gradient (refinement, ML-MCMC chains, DSM / SM samples): a gather
-        # and index_add, twice differentiable, since DSM and SM differentiate the box gradient
-        # again and embedding_bag's per-sample-weight gradient has no derivative.
+    if double_backward:
         pooled = table.new_zeros((sizes.numel(), c)).index_add(
             0, bag, table.index_select(0, index) * weight[:, None])
     else:
