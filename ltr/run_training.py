@@ -1,6 +1,9 @@
 """Train a tracking network: ``python ltr/run_training.py <module> <setting> [options]``.
 
 Settings are Python files ``ltr/train_settings/<module>/<setting>.py``; ``--list`` shows them.
+Flags override the setting's numbers (the overrides are stored in every checkpoint);
+``--synthetic`` trains on generated datasets in the official layouts, on CPU, in minutes.
+Multi-GPU: ``torchrun --nproc_per_node N ltr/run_training.py dimp nce_plus``.
 """
 from __future__ import annotations
 
@@ -37,6 +40,30 @@ def settings_listing() -> str:
     return "\n".join(f"  {name.ljust(width)}  {doc}" for name, doc in sorted(rows.items()))
 
 
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every setting's ``run(args)`` understands."""
+    from ltr.admin import add_env_arguments
+
+    g = parser.add_argument_group("training (flags override the setting)")
+    g.add_argument("--workers", type=int, help="data loader worker processes")
+    g.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    g.add_argument("--epochs", type=int, help="number of epochs")
+    g.add_argument("--samples-per-epoch", type=int, help="training samples per epoch")
+    g.add_argument("--batch-size", type=int, help="sequences per batch (per process under torchrun)")
+    g.add_argument("--seed", type=int, help="random seed")
+    g.add_argument("--workspace", help="where checkpoints/<module>/<setting>/ and runs/<module>/<setting>/ "
+                                       "go (default: WORKSPACE_DIR, else ./workspace)")
+    g.add_argument("--synthetic", action="store_true",
+                   help="train on built-in synthetic datasets; implies --no-pretrained, 176-pixel crops, batch 2, "
+                        "40 samples per epoch, 2 epochs, no workers, a small validation every epoch")
+    g.add_argument("--no-pretrained", action="store_true",
+                   help="start the backbone from random weights instead of PRETRAINED_DIR/resnet50.pth")
+    g.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="continue from the last complete checkpoint (default: on)")
+    g.add_argument("--amp", action="store_true", help="mixed precision")
+    add_env_arguments(parser)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python ltr/run_training.py",
@@ -47,6 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("module", nargs="?", help="settings module, e.g. dimp")
     parser.add_argument("setting", nargs="?", help="setting in that module, e.g. nce_plus")
     parser.add_argument("--list", action="store_true", help="list the available settings and exit")
+    add_training_arguments(parser)
     args = parser.parse_args(argv)
     if args.list or args.module is None or args.setting is None:
         print(parser.format_help() if not args.list else settings_listing())

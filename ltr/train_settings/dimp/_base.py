@@ -187,12 +187,37 @@ def apply_overrides(s: DiMPSettings, args: argparse.Namespace) -> Dict[str, Any]
     return changed
 
 
+def build_trainer(s: DiMPSettings, name: str, workspace: Path, device: torch.device, *, env=None,
+                  synthetic_dir: Optional[Path] = None, weights: Optional[Path] = None, amp: bool = False,
+                  run_info: Optional[Dict[str, Any]] = None):
+    """Network, box loss, data, actor, Adam, StepLR and the :class:`~ltr.trainers.Trainer` of a run.
+
+    ``name`` is ``module/setting``: checkpoints go to ``workspace/checkpoints/<name>/``, logs to
+    ``workspace/runs/<name>/``. ``weights`` is torchvision's ImageNet resnet50 state_dict file.
+    """
+    from ltr.actors import TrackingActor
+    from ltr.trainers import Phase, Trainer
+    from ltr.trainers.distributed import rank, world_size, wrap_ddp
+
+    net = build_network(s.net)
+    if weights is not None:
+        load_imagenet_weights(net.backbone, weights)
+    net.to(device)
+    box_loss = build_box_loss(s)
+    data = build_data(s, box_loss, env=env, synthetic_dir=synthetic_dir, rank=rank(), world=world_size())
+    actor = TrackingActor(wrap_ddp(net, device), box_loss, s.loss_weights, s.hinge_threshold)
+    optimizer = build_optimizer(net, s)
+    phases = [Phase("train", data.train_loader, True, 1), Phase("val", data.val_loader, False, s.val_interval)]
+    info = {"setting": name, "settings": s.to_dict(), "world_size": world_size(), **(run_info or {})}
+    return Trainer(actor, phases, optimizer, build_scheduler(optimizer, s),
+                   checkpoint_dir=workspace / "checkpoints" / name, log_dir=workspace / "runs" / name,
+                   device=device, amp=amp, run_info=info)
+
+
 def run_settings(s: DiMPSettings, args: argparse.Namespace) -> int:
     """Train with settings ``s`` and the command-line options ``args`` (see ltr/run_training.py)."""
-    from ltr.actors import TrackingActor
     from ltr.admin import MissingPathError, env_from_args
-    from ltr.trainers import Phase, Trainer
-    from ltr.trainers.distributed import cleanup, init_distributed, rank, world_size, wrap_ddp
+    from ltr.trainers.distributed import cleanup, init_distributed, rank
 
     name = f"{args.module}/{args.setting}"
     overrides = apply_overrides(s, args)
@@ -203,44 +228,26 @@ def run_settings(s: DiMPSettings, args: argparse.Namespace) -> int:
         workspace = Path(args.workspace or env.get("workspace_dir") or "workspace")
         weights = None
         if pretrained:
-            folder = env.path("pretrained_dir")
-            weights = folder / "resnet50.pth"
+            weights = env.path("pretrained_dir") / "resnet50.pth"
             if not weights.is_file():
                 raise PretrainedWeightsMissing(
                     f"{weights} not found: save torchvision's ImageNet resnet50 state_dict (IMAGENET1K_V1) as "
-                    f"resnet50.pth in PRETRAINED_DIR, or train from scratch with --no-pretrained")
+                    f"resnet50.pth in PRETRAINED_DIR")
     except (MissingPathError, PretrainedWeightsMissing) as err:
-        hint = " (or train from scratch with --no-pretrained)" if "pretrained_dir" in str(err) else ""
-        print(f"run_training.py: {err}{hint}", file=sys.stderr)
+        print(f"run_training.py: {err} (or train from scratch with --no-pretrained)", file=sys.stderr)
         return 2
 
-    device_name = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    device = init_distributed(device_name)
+    device = init_distributed(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     try:
         seed = s.seed + rank()
         random.seed(seed)
         np.random.seed(seed)
         torch.manual_seed(seed)
-
-        net = build_network(s.net)
-        if weights is not None:
-            load_imagenet_weights(net.backbone, weights)
-        net.to(device)
-        box_loss = build_box_loss(s)
-        data = build_data(s, box_loss, env=None if synthetic else env,
-                          synthetic_dir=workspace / "synthetic_data" if synthetic else None,
-                          rank=rank(), world=world_size())
-        actor = TrackingActor(wrap_ddp(net, device), box_loss, s.loss_weights, s.hinge_threshold)
-        optimizer = build_optimizer(net, s)
-        phases = [Phase("train", data.train_loader, True, 1),
-                  Phase("val", data.val_loader, False, s.val_interval)]
-        run_info = {"setting": name, "overrides": overrides, "synthetic": synthetic, "pretrained": pretrained,
-                    "amp": bool(args.amp), "device": str(device), "world_size": world_size(),
-                    "argv": sys.argv[1:], "settings": s.to_dict()}
-        trainer = Trainer(actor, phases, optimizer, build_scheduler(optimizer, s),
-                          checkpoint_dir=workspace / "checkpoints" / args.module / args.setting,
-                          log_dir=workspace / "runs" / args.module / args.setting, device=device,
-                          amp=bool(args.amp), run_info=run_info)
+        run_info = {"overrides": overrides, "synthetic": synthetic, "pretrained": pretrained,
+                    "amp": bool(args.amp), "device": str(device), "argv": sys.argv[1:]}
+        trainer = build_trainer(s, name, workspace, device, env=None if synthetic else env,
+                                synthetic_dir=workspace / "synthetic_data" if synthetic else None,
+                                weights=weights, amp=bool(args.amp), run_info=run_info)
         if rank() == 0:
             print(f"{name}: {s.description}\n  overrides: {json.dumps(overrides) if overrides else 'none'}; "
                   f"device {device}; workspace {workspace}", flush=True)

@@ -1,0 +1,14 @@
+"""DiMP-KLD-IS: DiMP centre regression + box energy head trained with KLD-IS (TrackingNet AUC 78.1)."""
+from ._base import paper_settings, run_settings
+
+
+def settings():
+    # Appendix D.2, following PrDiMP: M = 128 proposals from a K = 2 mixture with
+    # sigma_1 = 0.05, sigma_2 = 0.5 (relative box space); target p(y|y_i) = N(y_i, 0.05^2 I).
+    s = paper_settings("kld_is", sigmas=(0.05, 0.5), num_samples=128, sigma=0.05)
+    s.description = __doc__.splitlines()[0]
+    return s
+
+
+def run(args):
+    return run_settings(settings(), args)

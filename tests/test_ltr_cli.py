@@ -1,0 +1,29 @@
+"""ltr/run_training.py: listing, unknown settings, the missing-weights message."""
+import pytest
+
+from ltr.run_training import main
+
+
+def test_list_shows_every_setting_with_its_description(capsys):
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("dimp/kld_is", "dimp/nce", "dimp/nce_plus", "dimp/prdimp50"):
+        assert name in out
+    assert "DiMP-NCE+: DiMP centre regression + box energy head trained with NCE+" in out
+
+
+def test_unknown_setting_is_an_error(capsys):
+    assert main(["dimp", "nope"]) == 2
+    assert "unknown setting 'dimp/nope'" in capsys.readouterr().err
+
+
+def test_missing_imagenet_weights_refuse_to_start(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PRETRAINED_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no env.toml
+    assert main(["dimp", "nce_plus", "--workspace", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "PRETRAINED_DIR" in err and "--no-pretrained" in err
+    (tmp_path / "weights").mkdir()
+    assert main(["dimp", "nce_plus", "--workspace", str(tmp_path), "--pretrained-dir", str(tmp_path / "weights")]) == 2
+    assert "resnet50.pth" in capsys.readouterr().err
+    assert not (tmp_path / "checkpoints").exists()

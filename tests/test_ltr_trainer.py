@@ -1,0 +1,118 @@
+"""Trainer: resume reproduces an uninterrupted run; checkpoints, logs; a NaN loss stops cleanly."""
+import csv
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from ltr.actors import TrackingActor, random_batch
+from ltr.models import DiMPNetSpec, build_network
+from ltr.trainers import NonFiniteLossError, Phase, Trainer, list_checkpoints, load_checkpoint
+from pytracking_ebm import make_loss
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: thread start-up costs more than it saves (and CI CPUs are shared)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class RandomLoader:
+    """Batches drawn from the global RNG streams, as a data pipeline without per-sample seeds would."""
+
+    def __init__(self, loss, num_batches=2):
+        self.loss, self.num_batches = loss, num_batches
+
+    def __iter__(self):
+        for _ in range(self.num_batches):
+            seed = int(torch.randint(0, 2 ** 30, ())) + np.random.randint(1000) + random.randint(0, 1000)
+            yield random_batch(self.loss, batch_size=2, image_size=64, num_train=2, num_test=1,
+                               generator=torch.Generator().manual_seed(seed))
+
+
+def seed_all(seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def make_trainer(tmp_path, init_seed=0, actor_wrapper=None, val_interval=2):
+    seed_all(init_seed)
+    net = build_network(DiMPNetSpec.tiny())
+    loss = make_loss("nce", sigmas=(0.05, 0.5), num_samples=8)
+    actor = TrackingActor(net, loss, {"box": 0.01, "test_clf": 100.0, "test_init_clf": 100.0, "test_iter_clf": 400.0})
+    if actor_wrapper is not None:
+        actor = actor_wrapper(actor)
+    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=1e-3)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    phases = [Phase("train", RandomLoader(loss)), Phase("val", RandomLoader(loss, 1), False, val_interval)]
+    return Trainer(actor, phases, opt, sched, checkpoint_dir=tmp_path / "ckpt", log_dir=tmp_path / "runs",
+                   device="cpu", run_info={"setting": "test/tiny", "overrides": {"epochs": 2}}, progress=False)
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path):
+    straight = make_trainer(tmp_path / "a")
+    straight.train(2)
+
+    first = make_trainer(tmp_path / "b")
+    first.train(1)
+    del first  # "killed" after epoch 1; a new process builds everything again, differently seeded
+    resumed = make_trainer(tmp_path / "b", init_seed=7)
+    resumed.train(2, resume=True)
+    assert resumed.epoch == 2
+
+    a, b = straight.net.state_dict(), resumed.net.state_dict()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    rows_a, rows_b = read_csv(tmp_path / "a/runs/stats.csv"), read_csv(tmp_path / "b/runs/stats.csv")
+    assert [r["Loss/total"] for r in rows_a] == [r["Loss/total"] for r in rows_b]
+    assert [(r["epoch"], r["phase"]) for r in rows_a] == [("1", "train"), ("2", "train"), ("2", "val")]
+
+
+def test_checkpoint_contents_and_logs(tmp_path):
+    trainer = make_trainer(tmp_path, val_interval=1)
+    trainer.keep_last = 1
+    trainer.train(2)
+    files = list_checkpoints(tmp_path / "ckpt")
+    assert [f.name for f in files] == ["epoch_0002.pth"]  # older ones pruned
+    assert not [p for p in (tmp_path / "ckpt").iterdir() if p.name.endswith(".tmp")]
+    state = load_checkpoint(files[0])  # weights_only=True inside
+    assert state["epoch"] == 2 and state["global_step"] == 4
+    assert json.loads(state["run"])["overrides"] == {"epochs": 2}
+    rebuilt = build_network(state["net_spec"])
+    rebuilt.load_state_dict(state["net"])
+    assert state["scheduler"]["last_epoch"] == 2 and len(state["optimizer"]["state"]) > 0
+    assert set(state["rng"]) == {"torch", "cuda", "numpy", "python"}
+    assert list((tmp_path / "runs").glob("events.out.tfevents.*"))
+    assert len(read_csv(tmp_path / "runs/stats.csv")) == 4
+
+
+def test_nonfinite_loss_stops_with_the_batch_description(tmp_path):
+    calls = {"n": 0}
+
+    def poison(actor):
+        def step(batch):
+            loss, stats = actor(batch)
+            calls["n"] += 1
+            if calls["n"] == 3:  # second batch of epoch 2
+                loss = loss * float("nan")
+                stats = dict(stats, **{"Loss/box": float("nan")})
+            return loss, stats
+        step.net = actor.net
+        return step
+
+    trainer = make_trainer(tmp_path, actor_wrapper=poison)
+    with pytest.raises(NonFiniteLossError, match=r"(?s)epoch 2, iteration 1.*Loss/box.*test_proposals"):
+        trainer.train(2)
+    assert [f.name for f in list_checkpoints(tmp_path / "ckpt")] == ["epoch_0001.pth"]
+    assert list((tmp_path / "ckpt").glob("nonfinite_batch_epoch0002_iter000001_rank0.pt"))
