@@ -93,3 +93,12 @@ def test_frozen_layers_unchanged_after_a_training_step():
                    "classifier.features.conv.weight", "classifier.optimizer.log_step_length",
                    "box_head.energy.weight"):
         assert not torch.equal(before[prefix], after[prefix]), prefix
+
+
+def test_mixed_precision_step_is_finite():
+    net, loss, batch = setup("kld_is")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        total, stats = TrackingActor(net, loss, WEIGHTS)(batch)
+    total.backward()
+    assert all(math.isfinite(v) for v in stats.values())
+    assert all(torch.isfinite(p.grad).all() for p in net.box_head.parameters() if p.grad is not None)

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from pytracking_ebm.ops import PrRoIPool2D
 
-from .layers import ConvBNReLU, LinearBNReLU, boxes_to_rois, init_kaiming
+from .layers import ConvBNReLU, LinearBNReLU, boxes_to_rois, full_precision, init_kaiming
 
 Pair = Tuple[Tensor, Tensor]
 
@@ -58,9 +58,11 @@ class BoxEnergyHead(nn.Module):
 
     def modulation(self, feat: Pair, bb: Tensor) -> Pair:
         """Reference features (N, C, H, W) x 2 and target boxes (N, 4) xywh -> two (N, C') vectors."""
-        rois = boxes_to_rois(bb.reshape(-1, 1, 4))
-        r3 = self.ref_fc3(self.ref_pool3(self.ref_conv3(feat[0]), rois))
-        r4 = self.ref_pool4(self.ref_conv4(feat[1]), rois)
+        # PrRoIPool runs in full precision (box coordinates need it under mixed precision too)
+        c3, c4 = full_precision(self.ref_conv3(feat[0])), full_precision(self.ref_conv4(feat[1]))
+        rois = boxes_to_rois(bb.reshape(-1, 1, 4).to(c3.dtype))
+        r3 = self.ref_fc3(self.ref_pool3(c3, rois))
+        r4 = self.ref_pool4(c4, rois)
         both = torch.cat((r3, r4), dim=1)
         return self.mod3(both).flatten(1), self.mod4(both).flatten(1)
 
@@ -71,9 +73,10 @@ class BoxEnergyHead(nn.Module):
     def score_boxes(self, modulation: Pair, feat: Pair, boxes: Tensor) -> Tensor:
         """Energies (N, P) of boxes (N, P, 4) xywh in image pixels; differentiable w.r.t. ``boxes``."""
         n, p = boxes.shape[:2]
-        rois = boxes_to_rois(boxes)
-        x3 = self.test_pool3(feat[0] * modulation[0][:, :, None, None], rois)
-        x4 = self.test_pool4(feat[1] * modulation[1][:, :, None, None], rois)
+        f3 = full_precision(feat[0] * modulation[0][:, :, None, None])
+        f4 = full_precision(feat[1] * modulation[1][:, :, None, None])
+        rois = boxes_to_rois(boxes.to(f3.dtype))
+        x3, x4 = self.test_pool3(f3, rois), self.test_pool4(f4, rois)
         x = torch.cat((self.test_fc3(x3), self.test_fc4(x4)), dim=1)
         return self.energy(x).view(n, p)
 

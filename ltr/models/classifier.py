@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from pytracking_ebm.ops import PrRoIPool2D
 
 from .filter_ops import apply_filter
-from .layers import InstanceL2Norm, boxes_to_rois, init_conv_normal
+from .layers import InstanceL2Norm, boxes_to_rois, full_precision, init_conv_normal
 from .optimizer import SteepestDescentGN
 
 
@@ -48,8 +48,8 @@ class FilterInitializer(nn.Module):
     def forward(self, feat: Tensor, bb: Tensor) -> Tensor:
         """Features (I, S, C, H, W) and boxes (I, S, 4) xywh -> filter (S, C, k, k)."""
         n_img, n_seq = feat.shape[:2]
-        x = self.conv(feat.flatten(0, 1))
-        pooled = self.pool(x, boxes_to_rois(bb.reshape(-1, 1, 4)))
+        x = full_precision(self.conv(feat.flatten(0, 1)))
+        pooled = self.pool(x, boxes_to_rois(bb.reshape(-1, 1, 4).to(x.dtype)))
         return pooled.view(n_img, n_seq, *pooled.shape[-3:]).mean(dim=0)
 
 
@@ -81,5 +81,8 @@ class LinearFilterClassifier(nn.Module):
         n_seq = train_bb.shape[1]
         train = self.extract_features(train_feat, n_seq)
         test = self.extract_features(test_feat, n_seq)
-        _, iterates, losses = self.get_filter(train, train_bb)
-        return [apply_filter(test, f) for f in iterates], losses
+        # The filter optimisation sums over whole maps: it runs in float32 even under autocast.
+        with torch.autocast(train.device.type, enabled=False):
+            train, test = full_precision(train), full_precision(test)
+            _, iterates, losses = self.get_filter(train, train_bb.to(train.dtype))
+            return [apply_filter(test, f) for f in iterates], losses

@@ -74,6 +74,11 @@ def init_conv_normal(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def full_precision(x: Tensor) -> Tensor:
+    """``x`` in float32 unless it already is float32 / float64 (half precision under autocast)."""
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
 def boxes_to_rois(boxes: Tensor) -> Tensor:
     """Boxes (N, K, 4) xywh -> RoIs (N*K, 5) ``[batch_index, x1, y1, x2, y2]`` for PrRoIPool."""
     n, k = boxes.shape[:2]
