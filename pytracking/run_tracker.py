@@ -1,6 +1,10 @@
 """Run a tracker on a dataset: ``python pytracking/run_tracker.py <tracker> <param> --dataset NAME``.
 
-Parameter files are ``pytracking/parameter/<tracker>/<param>.py``; run without arguments to list them.
+Parameter files are ``pytracking/parameter/<tracker>/<param>.py``; run without arguments to
+list them. Results go to ``<results>/<tracker>/<param>/<seq>.txt`` (pytracking's format, with
+``<seq>_time.txt`` and a ``<seq>_log.json`` of events); sequences with results are skipped,
+so an interrupted run continues where it stopped. Score them with
+``python -m evaluation plot --dataset NAME --trackers <tracker>:<param>``.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import sys
 from typing import Dict, List, Optional
 
 import pytracking.parameter as parameter_package
+
+DATASETS = ("lasot", "trackingnet", "uav", "nfs", "otb", "got10k_test", "got10k_val", "synthetic")
 
 
 def available_parameters() -> Dict[str, str]:
@@ -37,7 +43,7 @@ def parameters_listing() -> str:
     return "\n".join(f"  {name.ljust(width)}  {doc}" for name, doc in sorted(rows.items()))
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python pytracking/run_tracker.py",
         description="Run a tracker on a benchmark dataset and write results in pytracking's format.",
@@ -46,6 +52,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("tracker", nargs="?", help="tracker name, e.g. dimp")
     parser.add_argument("param", nargs="?", help="parameter file, e.g. nce_plus")
+    parser.add_argument("--dataset", choices=DATASETS, default="synthetic", help="dataset (default: synthetic)")
+    parser.add_argument("--root", help="dataset root (default: the dataset's environment variable, e.g. LASOT_DIR)")
+    parser.add_argument("--partial", action="store_true", help="track the sequences present on disk only")
+    parser.add_argument("--sequence", nargs="+", metavar="NAME", help="only these sequences")
+    parser.add_argument("--runs", type=int, help="repeat every sequence N times into <param>_000, _001, ...")
+    parser.add_argument("--threads", type=int, default=0, help="track sequences in K parallel processes")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    parser.add_argument("--debug", type=int, default=0, help="1: print every frame's localisation and box")
+    parser.add_argument("--checkpoint", help="network file (ours or pytracking's published .pth) instead of the "
+                                             "parameter file's")
+    parser.add_argument("--results", help="results root (default: $TRACKING_RESULTS_DIR or ./tracking_results)")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.tracker is None or args.param is None:
         print(parser.format_help())
@@ -54,8 +76,30 @@ def main(argv: Optional[List[str]] = None) -> int:
     if name not in available_parameters():
         print(f"run_tracker.py: unknown tracker/parameter {name!r}; available:\n{parameters_listing()}", file=sys.stderr)
         return 2
-    print(f"run_tracker.py: the tracker {name} is not implemented yet (issue 8)", file=sys.stderr)
-    return 2
+    if args.runs is not None and args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    import torch
+    from evaluation import DatasetNotFoundError, default_results_root, get_dataset
+    from pytracking.networks import CheckpointMissing
+    from pytracking.running import TrackerConfig, run_dataset
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        sequences = get_dataset(args.dataset, args.root, sequences=args.sequence, partial=args.partial)
+    except (DatasetNotFoundError, FileNotFoundError, ValueError) as err:
+        print(f"run_tracker.py: {err}", file=sys.stderr)
+        return 2
+    config = TrackerConfig(args.tracker, args.param, device, args.debug, args.checkpoint)
+    try:
+        tracker = config.build()  # fails early on a missing network, before any process starts
+    except CheckpointMissing as err:
+        print(f"run_tracker.py: {err}", file=sys.stderr)
+        return 2
+    results = args.results or default_results_root()
+    run_dataset(config, sequences, results, runs=args.runs, threads=args.threads,
+                tracker=None if args.threads > 1 else tracker)
+    return 0
 
 
 if __name__ == "__main__":

@@ -76,13 +76,15 @@ class SteepestDescentGN(nn.Module):
             self.mask_predictor.weight.copy_(mask_init_factor * torch.tanh(2.0 - d))
             self.weight_predictor.weight.fill_(1.0)
 
-    def forward(self, filt: Tensor, feat: Tensor, bb: Tensor, num_iter: Optional[int] = None
-                ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+    def forward(self, filt: Tensor, feat: Tensor, bb: Tensor, num_iter: Optional[int] = None,
+                sample_weight: Optional[Tensor] = None) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
         """Optimise the initial filter ``filt`` (S, C, k, k) on train features (I, S, C, H, W).
 
-        ``bb`` (I, S, 4) are the train target boxes (xywh, image pixels). Returns the final
-        filter, the list of iterates (initial filter first, ``num_iter + 1`` in all) and the
-        train loss before every step and after the last one (logged, not optimised).
+        ``bb`` (I, S, 4) are the train target boxes (xywh, image pixels). ``sample_weight``
+        (I,) or (I, S) weighs the train images (the tracker's sample memory); by default each
+        has weight 1 / I. Returns the final filter, the list of iterates (initial filter
+        first, ``num_iter + 1`` in all) and the train loss before every step and after the
+        last one (logged, not optimised).
         """
         num_iter = self.num_iter if num_iter is None else num_iter
         n_img, n_seq = feat.shape[:2]
@@ -97,7 +99,11 @@ class SteepestDescentGN(nn.Module):
         dist = distance_bins(center, out_size, self.num_dist_bins, self.bin_displacement)
         label = self.label_predictor(dist).view(n_img, n_seq, *out_size)
         mask = torch.sigmoid(self.mask_predictor(dist)).view(n_img, n_seq, *out_size)
-        sample_weight = math.sqrt(1.0 / n_img) * self.weight_predictor(dist).view(n_img, n_seq, *out_size)
+        spatial_weight = self.weight_predictor(dist).view(n_img, n_seq, *out_size)
+        if sample_weight is None:
+            sample_weight = math.sqrt(1.0 / n_img) * spatial_weight
+        else:
+            sample_weight = sample_weight.sqrt().reshape(n_img, -1, 1, 1) * spatial_weight
 
         def train_loss(f: Tensor) -> Tensor:
             act = relu_par(apply_filter(feat, f), mask)

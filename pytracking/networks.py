@@ -1,0 +1,81 @@
+"""Finding and loading the trained network a tracker parameter file names.
+
+A parameter file names its network as a trained setting, ``"dimp/nce_plus"``: the latest
+checkpoint ``<workspace>/checkpoints/dimp/nce_plus/epoch_*.pth`` written by
+``python ltr/run_training.py dimp nce_plus`` (workspace from ``WORKSPACE_DIR``, the shared
+path file, else ``./workspace``). ``--checkpoint`` replaces it by a file: one of ours, or a
+published pytracking network (``super_dimp.pth``, ``dimp50.pth``, ``prdimp50.pth``).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple, Union
+
+import torch
+
+from ltr.admin import load_env
+from ltr.models import DiMPNet, build_network
+from ltr.models.official import load_official_checkpoint
+from ltr.trainers import list_checkpoints
+
+PathLike = Union[str, os.PathLike]
+
+
+class CheckpointMissing(FileNotFoundError):
+    """The network a tracker needs is not there; the message says how to produce it."""
+
+
+def workspace_dir() -> Path:
+    """Where ``ltr/run_training.py`` writes: ``WORKSPACE_DIR`` (or the path file), else ``./workspace``."""
+    return Path(load_env().get("workspace_dir") or "workspace")
+
+
+def resolve_checkpoint(name: PathLike, train_command: str = "") -> Path:
+    """A checkpoint file for ``name``: an existing file, or the latest epoch of a trained
+    setting ``<module>/<setting>`` in the workspace (a folder of epochs is accepted too)."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    folder = path if path.is_dir() else workspace_dir() / "checkpoints" / Path(name)
+    found = list_checkpoints(folder)
+    if found:
+        return found[-1]
+    how = f"produce it with `{train_command}` or " if train_command else ""
+    raise CheckpointMissing(f"no checkpoint for {name!s}: {path} is not a file and {folder} holds no "
+                            f"epoch_*.pth; {how}pass --checkpoint <file>")
+
+
+def load_network(path: PathLike, device: Union[str, torch.device] = "cpu") -> Tuple[DiMPNet, Dict[str, Any]]:
+    """Build and load the network of a checkpoint file, in eval mode on ``device``.
+
+    Returns the network and what is known about its training (the run description of
+    our checkpoints, with ``epoch``; ``{"official": True}`` for a published pytracking file).
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # pickled pytracking objects: not loadable with weights_only
+        state = None
+    if isinstance(state, dict) and "net_spec" in state:
+        net = build_network(state["net_spec"])
+        net.load_state_dict(state["net"])
+        run = state.get("run")
+        info = json.loads(run) if isinstance(run, str) else dict(run or {})
+        info["epoch"] = state.get("epoch")
+    else:
+        net, report = load_official_checkpoint(path)
+        if report.missing:
+            print(f"note: {path.name}: {len(report.missing)} tensors not in the file keep their initial values "
+                  f"(e.g. {report.missing[0]})")
+        info = {"official": True}
+    return net.to(device).eval(), info
+
+
+def training_crop_size(info: Dict[str, Any]) -> Optional[int]:
+    """The crop size the network was trained with, when the checkpoint records it."""
+    try:
+        return int(info["settings"]["processing"]["output_size"])
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,40 @@
+"""The tracker settings the paper uses for DiMP-KLD-IS / -NCE / -NCE+ (pytracking's super_dimp).
+
+Every DiMP parameter file starts from :func:`super_dimp` and changes what differs.
+"""
+from pytracking.tracker.dimp import DiMPParams
+
+
+def super_dimp(checkpoint: str, train_command: str, description: str = "") -> DiMPParams:
+    """super_dimp's numbers (DESIGN.md §6), with the network ``checkpoint``."""
+    return DiMPParams(
+        checkpoint=checkpoint, train_command=train_command, description=description,
+        # 352x352 crops (22 x 16) of 6 times the target size; 'inside_major' keeps the crop
+        # inside the image along its longer side, shrinking it by at most 1.5
+        image_sample_size=22 * 16, search_area_scale=6.0, border_mode="inside_major",
+        patch_max_scale_change=1.5,
+        # at least 20 % of the target stays in the image; boxes at least 4 px wide and high
+        target_inside_ratio=0.2, min_target_size=4.0,
+        # memory of 50 samples, learning rate 0.01, first-frame samples keep >= 25 % weight;
+        # filter optimised 10 iterations at init, 2 every 20th frame, 1 after a hard negative
+        sample_memory_size=50, learning_rate=0.01, init_samples_minimum_weight=0.25, train_skipping=20,
+        net_opt_iter=10, net_opt_update_iter=2, net_opt_hn_iter=1,
+        # first-frame augmentation: flip, rotations, blurs, shifts by 0.6 of the half crop,
+        # two dropout copies (p = 0.2); a 2x larger crop is augmented, random shifts 1/3 crop
+        augmentation={"fliplr": True, "rotate": [10, -10, 45, -45], "blur": [(3, 1), (1, 3), (2, 2)],
+                      "relativeshift": [(0.6, 0.6), (-0.6, 0.6), (0.6, -0.6), (-0.6, -0.6)],
+                      "dropout": (2, 0.2)},
+        augmentation_expansion_factor=2.0, random_shift_factor=1 / 3,
+        # localisation: not found below 0.25; distractors at 0.8 of the peak; hard negatives
+        # at 0.5 (learning rate 0.02); target neighbourhood 2.2 target sizes
+        advanced_localization=True, target_not_found_threshold=0.25, distractor_threshold=0.8,
+        hard_negative_threshold=0.5, target_neighborhood_scale=2.2, displacement_scale=0.8,
+        hard_negative_learning_rate=0.02, update_scale_when_uncertain=True,
+        # box estimation: the classifier box + 9 random boxes (position jitter 0.1, size 0.5),
+        # 10 gradient-ascent steps of 2.5e-3 in the relative box space with no decay, aspect
+        # ratio at most 6, final box = mean of the top 3 by energy. Steps use Algorithm S1's
+        # accept/reject (a step that lowers the energy is not taken).
+        box_refinement_space="relative", iounet_k=3, num_init_random_boxes=9, box_jitter_pos=0.1,
+        box_jitter_sz=0.5, maximal_aspect_ratio=6.0, box_refinement_iter=10, box_refinement_step_length=2.5e-3,
+        box_refinement_step_decay=1.0, box_refinement_accept_reject=True,
+    )

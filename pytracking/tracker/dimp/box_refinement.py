@@ -1,0 +1,69 @@
+"""Box estimation with the energy-based box head: proposals, gradient ascent, top-k mean.
+
+Around the classifier's estimate, ``num`` random boxes are drawn (uniform jitter of the
+centre by ``jitter_pos`` and of the sides by ``jitter_sz`` times the box's geometric-mean
+side, sides at least a third of the smaller side). All boxes are refined by gradient ascent
+on the energy with :func:`pytracking_ebm.refine` (Algorithm S1, or PrDiMP's always-accept
+ascent), in PrDiMP's relative space ``[cx / w0, cy / h0, log w, log h]`` with ``w0, h0`` the
+classifier box's size, or in pixels with steps scaled by the box size (DiMP). Boxes with an
+extreme aspect ratio are dropped and the final box is the mean of the ``k`` best.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from pytracking_ebm import refine
+from pytracking_ebm.boxes import rel_to_xywh, xywh_to_rel
+
+Energy = Callable[[Tensor], Tensor]  # boxes (P, 4) xywh -> energies (P,)
+SPACES = ("relative", "default")
+
+
+def proposals(box: Tensor, num: int, jitter_pos: float, jitter_sz: float,
+              generator: Optional[torch.Generator] = None) -> Tensor:
+    """``box`` (4,) xywh followed by ``num`` random boxes around it: (num + 1, 4)."""
+    if num <= 0:
+        return box.view(1, 4).clone()
+    side = box[2:].prod().sqrt()
+    factor = side * box.new_tensor([jitter_pos, jitter_pos, jitter_sz, jitter_sz])
+    jitter = (torch.rand(num, 4, generator=generator, dtype=box.dtype) - 0.5) * factor
+    size = (box[2:] + jitter[:, 2:]).clamp(min=float(box[2:].min()) / 3)
+    centre = box[:2] + 0.5 * box[2:] + jitter[:, :2]
+    return torch.cat((box.view(1, 4), torch.cat((centre - 0.5 * size, size), dim=1)))
+
+
+def refine_boxes(energy: Energy, boxes: Tensor, *, space: str, step_length: float, num_iter: int, decay: float,
+                 accept_reject: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    """Refine ``boxes`` (P, 4) xywh; returns (refined boxes, their energies, initial energies)."""
+    if space == "relative":
+        ref = boxes[:1, 2:].clone()
+        result = refine(lambda y: energy(rel_to_xywh(y, ref)), xywh_to_rel(boxes, ref), step_length, num_iter,
+                        decay, accept_reject)
+        refined = rel_to_xywh(result.y, ref)
+    elif space == "default":
+        scale = boxes[:, 2:].repeat(1, 2)  # steps proportional to each box's initial size
+        result = refine(energy, boxes, step_length * scale, num_iter, decay, accept_reject)
+        refined = result.y
+    else:
+        raise ValueError(f"unknown box refinement space {space!r}; use one of {SPACES}")
+    with torch.no_grad():
+        initial = energy(boxes)
+    return refined, result.energy, initial
+
+
+def select_box(boxes: Tensor, energies: Tensor, k: int, max_aspect_ratio: float) -> Optional[Tensor]:
+    """Mean of the ``k`` highest-energy boxes among the finite ones with a sane aspect ratio;
+    None when no box qualifies."""
+    boxes = boxes.clone()
+    boxes[:, 2:] = boxes[:, 2:].clamp(min=1.0)
+    aspect = boxes[:, 2] / boxes[:, 3]
+    keep = (aspect < max_aspect_ratio) & (aspect > 1.0 / max_aspect_ratio)
+    keep &= torch.isfinite(boxes).all(dim=1) & torch.isfinite(energies)
+    if not keep.any():
+        return None
+    boxes, energies = boxes[keep], energies[keep]
+    top = torch.topk(energies, min(k, len(energies))).indices
+    return boxes[top].mean(dim=0)

@@ -1,0 +1,228 @@
+"""The DiMP tracker with an energy-based box head (DiMP-KLD-IS / -NCE / -NCE+, PrDiMP-style).
+
+Initialisation (first frame): augmented crops around the target train the classifier's
+filter (filter initialiser + steepest-descent optimiser of the network) and fill the sample
+memory; the identity crop gives the box head's modulation vectors.
+
+Per frame: crop the search region at the current scale; the classifier's score map locates
+the target centre (with distractor handling and target-not-found detection); the box head's
+energy refines random boxes around that estimate by gradient ascent, and the mean of the
+best ones is the new box; confident frames are added to the memory and the filter is
+re-optimised every ``train_skipping`` frames (or at once after a hard negative).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ltr.data.transforms import normalize, to_tensor
+from ltr.models import DiMPNet
+from ltr.models.filter_ops import apply_filter
+
+from ..base import Tracker
+from .augmentation import augmentation_list, init_samples
+from .box_refinement import proposals, refine_boxes, select_box
+from .geometry import Window, box_from_state, clip_box, search_window
+from .localisation import localise
+from .memory import SampleMemory
+from .params import DiMPParams
+
+Energy = Callable[[Tensor], Tensor]
+
+
+class DiMPTracker(Tracker):
+    """DiMP target classifier + box energy refinement; numbers from a :class:`DiMPParams`.
+
+    After each frame ``last_refinement`` holds the box refinement's proposals, refined boxes
+    and their energies (crop pixels), ``last_flag`` the localisation flag, and ``timings``
+    the accumulated seconds of ``backbone``, ``classifier`` and ``box`` (refinement).
+    """
+
+    def __init__(self, params: DiMPParams, net: DiMPNet, device: str = "cpu", debug: int = 0):
+        super().__init__()
+        self.params, self.net, self.device, self.debug = params, net.eval(), torch.device(device), debug
+        self.timings: Dict[str, float] = defaultdict(float)
+        self.flags: Counter = Counter()
+
+    # ------------------------------------------------------------------ helpers
+
+    @contextmanager
+    def _timed(self, name: str) -> Iterator[None]:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        start = time.perf_counter()
+        yield
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.timings[name] += time.perf_counter() - start
+
+    def _backbone(self, crops: np.ndarray) -> Dict[str, Tensor]:
+        """Crops (n, S, S, 3) uint8 -> backbone features (normalised as in training)."""
+        with self._timed("backbone"):
+            x = normalize(to_tensor(crops)).to(self.device)
+            return self.net.extract_backbone_features(x)
+
+    def _classifier_features(self, feats: Dict[str, Tensor]) -> Tensor:
+        return self.net.classifier.features(feats[self.net.clf_layer])
+
+    def box_energy(self, feats: Dict[str, Tensor], window: Window) -> Energy:
+        """The box head's energy of boxes (P, 4) in this frame's crop pixels."""
+        head = self.net.box_head
+        test = head.test_features(tuple(feats[name] for name in self.net.box_layers))
+        modulation = self.modulation
+        return lambda boxes: head.score_boxes(modulation, test, boxes[None].to(self.device))[0].cpu()
+
+    @property
+    def box(self) -> Tensor:
+        """The current target box (x, y, w, h) in image pixels."""
+        return box_from_state(self.pos, self.target_sz)
+
+    def _output(self) -> np.ndarray:
+        return clip_box(self.box, self.image_size).numpy().astype(np.float64)
+
+    # ------------------------------------------------------------------ initialisation
+
+    @torch.no_grad()
+    def initialize(self, image: np.ndarray, box: np.ndarray, seed: int = 0) -> None:
+        p = self.params
+        self.events.clear()
+        self.flags.clear()
+        self.timings.clear()
+        self.generator = torch.Generator().manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        box = torch.as_tensor(np.asarray(box, dtype=np.float64), dtype=torch.float32)
+        if not (torch.isfinite(box).all() and (box[2:] > 0).all()):
+            raise ValueError(f"invalid initial box {box.tolist()}")
+        self.frame_num = 1
+        self.image_size = (image.shape[1], image.shape[0])
+        self.pos, self.target_sz = box[:2] + 0.5 * box[2:], box[2:].clone()
+        sample = p.image_sample_size
+        self.target_scale = math.sqrt(float((self.target_sz * p.search_area_scale).prod())) / sample
+        self.base_target_sz = self.target_sz / self.target_scale
+        image_sz = torch.tensor(self.image_size, dtype=torch.float32)
+        self.min_scale_factor = float((10.0 / self.base_target_sz).max())
+        self.max_scale_factor = max(float((image_sz / self.base_target_sz).min()), self.min_scale_factor)
+
+        augs = augmentation_list(p.augmentation, sample, p.random_shift_factor, rng)
+        crops, boxes, _ = init_samples(image, self.pos, self.target_sz, self.target_scale, sample, augs,
+                                       p.augmentation_expansion_factor)
+        feats = self._backbone(crops)
+        boxes = boxes.to(self.device)
+        with self._timed("classifier"):
+            x = self._classifier_features(feats)
+            if "dropout" in p.augmentation:  # dropout copies of the identity sample
+                num, prob = p.augmentation["dropout"]
+                x = torch.cat((x, F.dropout2d(x[:1].expand(int(num), -1, -1, -1), p=prob, training=True)))
+                boxes = torch.cat((boxes, boxes[:1].expand(int(num), -1)))
+            self.feature_sz = x.shape[-1]
+            self.filter_size = self.net.spec.filter_size
+            self.filter, _, _ = self.net.classifier.get_filter(x[:, None], boxes[:, None], num_iter=p.net_opt_iter)
+            self.memory = SampleMemory(x, boxes, p.sample_memory_size, p.learning_rate,
+                                       p.init_samples_minimum_weight)
+        with self._timed("box"):
+            ref = tuple(feats[name][:1] for name in self.net.box_layers)
+            self.modulation = self.net.box_head.modulation(ref, boxes[:1])
+
+    # ------------------------------------------------------------------ tracking
+
+    def track(self, image: np.ndarray) -> np.ndarray:
+        p = self.params
+        self.frame_num += 1
+        self.image_size = (image.shape[1], image.shape[0])
+        sample = p.image_sample_size
+        stride = sample / self.feature_sz
+        # DiMP centres the crop half a cell off when the score map has no centre cell
+        offset = ((self.feature_sz + self.filter_size) % 2) * 0.5 * stride * self.target_scale
+        window = search_window(self.pos + offset, self.target_scale * sample, self.image_size, sample,
+                               p.border_mode, p.patch_max_scale_change)
+        with torch.no_grad():
+            feats = self._backbone(window.crop(image)[None])
+            with self._timed("classifier"):
+                clf_feat = self._classifier_features(feats)
+                scores = apply_filter(clf_feat[None], self.filter)[0, 0].cpu()
+        if not torch.isfinite(scores).all():
+            self.events["non_finite_scores"] += 1
+            return self._output()
+
+        target_cells = self.target_sz / (window.scale * stride)
+        loc = localise(scores, target_cells, advanced=p.advanced_localization,
+                       not_found_threshold=p.target_not_found_threshold, distractor_threshold=p.distractor_threshold,
+                       hard_negative_threshold=p.hard_negative_threshold,
+                       neighbourhood_scale=p.target_neighborhood_scale, displacement_scale=p.displacement_scale)
+        self.last_flag = loc.flag
+        self.flags[loc.flag] += 1
+        if loc.flag != "not_found":
+            new_pos = torch.as_tensor(window.centre, dtype=torch.float32) + loc.displacement * stride * window.scale
+            self._set_position(new_pos)
+            with self._timed("box"):
+                self._estimate_box(feats, window, p.update_scale_when_uncertain or loc.flag != "uncertain")
+
+        if loc.flag not in ("not_found", "uncertain"):
+            with torch.no_grad(), self._timed("classifier"):
+                self._update_classifier(clf_feat[0], window.to_crop(self.box).to(self.device),
+                                        hard_negative=loc.flag == "hard_negative")
+        if self.debug:
+            print(f"  frame {self.frame_num}: {loc.flag:13s} score {loc.max_score:.3f} "
+                  f"box {np.round(self._output(), 1).tolist()}")
+        return self._output()
+
+    def _set_position(self, pos: Tensor) -> None:
+        """Move the target centre, keeping ``target_inside_ratio`` of the target in the image."""
+        if not torch.isfinite(pos).all():
+            self.events["non_finite_position"] += 1
+            return
+        inside = (self.params.target_inside_ratio - 0.5) * self.target_sz
+        image_sz = torch.tensor(self.image_size, dtype=torch.float32)
+        clamped = torch.max(torch.min(pos, image_sz - inside), inside)
+        if not torch.equal(clamped, pos):
+            self.events["target_at_border"] += 1
+        self.pos = clamped
+
+    def _estimate_box(self, feats: Dict[str, Tensor], window: Window, update_scale: bool) -> None:
+        """Refine boxes around the current estimate with the energy; adopt the top-k mean."""
+        p = self.params
+        init = proposals(window.to_crop(self.box), p.num_init_random_boxes, p.box_jitter_pos, p.box_jitter_sz,
+                         self.generator)
+        energy = self.box_energy(feats, window)
+        refined, energies, initial = refine_boxes(
+            energy, init, space=p.box_refinement_space, step_length=p.box_refinement_step_length,
+            num_iter=p.box_refinement_iter, decay=p.box_refinement_step_decay,
+            accept_reject=p.box_refinement_accept_reject)
+        self.last_refinement = {"proposals": init, "initial_energy": initial, "boxes": refined, "energy": energies}
+        best = select_box(refined, energies, p.iounet_k, p.maximal_aspect_ratio)
+        if best is None:
+            self.events["no_valid_box"] += 1
+            return
+        best = window.to_image(best)
+        size = best[2:]
+        if (size < p.min_target_size).any():
+            self.events["box_too_small"] += 1
+            size = size.clamp(min=p.min_target_size)
+        self._set_position(best[:2] + 0.5 * best[2:])
+        self.target_sz = size
+        if update_scale:
+            scale = math.sqrt(float(size.prod() / self.base_target_sz.prod()))
+            self.target_scale = min(max(scale, self.min_scale_factor), self.max_scale_factor)
+
+    def _update_classifier(self, features: Tensor, box: Tensor, hard_negative: bool) -> None:
+        """Store the frame in the memory; re-optimise the filter when it is time."""
+        p = self.params
+        self.memory.add(features, box, p.hard_negative_learning_rate if hard_negative else None)
+        if hard_negative:
+            num_iter = p.net_opt_hn_iter
+        elif (self.frame_num - 1) % p.train_skipping == 0:
+            num_iter = p.net_opt_update_iter
+        else:
+            num_iter = 0
+        if num_iter > 0:
+            samples, boxes, weights = self.memory.stored()
+            self.filter, _, _ = self.net.classifier.optimizer(self.filter, samples[:, None], boxes[:, None],
+                                                              num_iter=num_iter, sample_weight=weights)
