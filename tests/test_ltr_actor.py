@@ -102,3 +102,16 @@ def test_mixed_precision_step_is_finite():
     total.backward()
     assert all(math.isfinite(v) for v in stats.values())
     assert all(torch.isfinite(p.grad).all() for p in net.box_head.parameters() if p.grad is not None)
+
+
+def test_iou_regression_targets_are_twice_the_iou_minus_one():
+    from ltr.actors import IoURegression, box_iou_xywh
+    from pytracking_ebm.boxes import rel_to_xywh, xywh_to_rel
+    loss = IoURegression(sigmas=(0.1, 0.3), num_samples=5)
+    gt = torch.tensor([[10.0, 20.0, 40.0, 30.0]], dtype=torch.float64)
+    samples = loss.sample(xywh_to_rel(gt), generator=torch.Generator().manual_seed(0))
+    boxes = rel_to_xywh(samples.y, ref_size=gt[:, None, 2:])
+    torch.testing.assert_close(boxes[:, 0], gt)
+    target = 2 * box_iou_xywh(boxes, gt[:, None]) - 1
+    assert loss.from_scores(target, samples).item() == pytest.approx(0.0, abs=1e-12)
+    assert loss.from_scores(target + 0.5, samples).item() == pytest.approx(0.25)

@@ -7,7 +7,7 @@ from ltr.run_training import main
 def test_list_shows_every_setting_with_its_description(capsys):
     assert main(["--list"]) == 0
     out = capsys.readouterr().out
-    for name in ("dimp/kld_is", "dimp/nce", "dimp/nce_plus", "dimp/prdimp50"):
+    for name in ("dimp/kld_is", "dimp/nce", "dimp/nce_plus", "dimp/prdimp50", "dimp/dimp50"):
         assert name in out
     assert "DiMP-NCE+: DiMP centre regression + box energy head trained with NCE+" in out
 

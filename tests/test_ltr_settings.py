@@ -102,6 +102,22 @@ def test_prdimp50_reverts_the_four_changes(synthetic_dir, tmp_path):
     assert len(backbone_group["params"]) == len(list(trainer.net.backbone.parameters()))
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
+def test_dimp50_trains_the_box_head_by_iou_regression(synthetic_dir, tmp_path):
+    from ltr.actors import IoURegression
+    s = settings("dimp50")
+    assert s.net.frozen_layers == [] and s.net.init_gauss_sigma == pytest.approx(0.9)
+    s.net = DiMPNetSpec.tiny(frozen_layers=[])
+    trainer = build(s, synthetic_dir, tmp_path)
+    loss = trainer.actor.box_loss
+    assert isinstance(loss, IoURegression) and loss.num_samples == 8 and trainer.actor.loss_weights["box"] == 1.0
+    assert {g["name"]: g["lr"] for g in trainer.optimizer.param_groups}["box_head"] == 2e-4
+    sampler = trainer.phases[0].loader.dataset
+    p = sampler.processing
+    assert (p.search_area_factor, p.output_size, p.feature_size, p.crop_mode) == (5.0, 288, 18, "replicate")
+    assert (trainer.phases[0].loader.batch_size, sampler.samples_per_epoch, sampler.max_gap) == (10, 26000, 30)
+
+
 def test_synthetic_overrides_are_recorded():
     import argparse
     s = settings("nce_plus")

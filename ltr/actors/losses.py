@@ -1,4 +1,5 @@
-"""The classifier's test loss (DiMP's hinge loss) and box overlap used in the training stats."""
+"""Losses of the tracking actor besides the EBM box losses: DiMP's hinge loss for the
+classifier, DiMP-50's IoU regression for the box head (comparison setting), and box IoU."""
 from __future__ import annotations
 
 from typing import Optional
@@ -6,6 +7,9 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from pytracking_ebm.boxes import rel_to_xywh
+from pytracking_ebm.losses import SampledLoss, Samples
 
 
 def hinge_loss(scores: Tensor, label: Tensor, threshold: float = 0.05, valid: Optional[Tensor] = None) -> Tensor:
@@ -34,3 +38,25 @@ def box_iou_xywh(a: Tensor, b: Tensor) -> Tensor:
     inter = (br - tl).clamp(min=0).prod(-1)
     union = a[..., 2:].prod(-1) + b[..., 2:].prod(-1) - inter
     return inter / union.clamp(min=1e-12)
+
+
+class IoURegression(SampledLoss):
+    """DiMP-50's box loss (for the ``dimp50`` comparison setting; not an EBM loss).
+
+    The head regresses ``2 IoU - 1`` of perturbed boxes with a mean squared error. Candidates:
+    the ground truth (point 0, unscored) and ``num_samples`` perturbations drawn from a Gaussian
+    mixture in the relative box space. With DiMP's sigma factors (0.01 ... 0.3) this matches
+    DiMP's perturbations (std = factor x sqrt(w h) for centre and size) up to its rejection of
+    boxes with IoU below 0.1, which is not done here.
+    """
+
+    name = "iou_mse"
+
+    def sample(self, y_gt: Tensor, generator: Optional[torch.Generator] = None) -> Samples:
+        return self._with_first(y_gt, y_gt, generator)
+
+    def from_scores(self, scores: Tensor, samples: Samples) -> Tensor:
+        # relative space w.r.t. the ground truth's own size -> boxes in the crop's pixels
+        boxes = rel_to_xywh(samples.y, ref_size=samples.y[..., :1, 2:].exp())
+        iou = box_iou_xywh(boxes[..., 1:, :], boxes[..., :1, :]).to(scores.dtype)
+        return ((scores[..., 1:] - (2 * iou - 1)) ** 2).mean()

@@ -125,7 +125,11 @@ def build_scheduler(optimizer: torch.optim.Optimizer, s: DiMPSettings) -> torch.
 
 
 def build_box_loss(s: DiMPSettings):
+    """The setting's box loss: a pytracking_ebm loss by name, or DiMP-50's ``iou_mse``."""
     from pytracking_ebm.losses import make_loss
+    if s.box_loss == "iou_mse":
+        from ltr.actors import IoURegression
+        return IoURegression(**s.box_loss_params)
     return make_loss(s.box_loss, **s.box_loss_params)
 
 
