@@ -42,6 +42,7 @@ def _add_data(p: argparse.ArgumentParser, split: str) -> None:
     p.add_argument("--split", default=None, help=f"split name (default {split}, synthetic: {split.replace('2017', '')})")
     p.add_argument("--max-images", type=int, default=None, help="use the first N images only")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda")
 
 
 def _split(args, default: str) -> str:
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=float, default=None)
     tr.add_argument("--num-samples", type=int, default=None, help="M (default 128)")
     tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--workers", type=int, default=0, help="image-decoding worker processes")
     tr.add_argument("--save-every", type=int, default=500)
     tr.add_argument("--no-resume", action="store_true", help="start over even if the run directory has a checkpoint")
 
@@ -130,7 +132,8 @@ def _train(args) -> None:
     out = args.out or f"runs/detection/{method}"
     ckpt = run_training(out, dataset, method, spec, settings, seed=args.seed, num_samples=args.num_samples,
                         detector_weights=detector_weights, backbone_weights=args.backbone_weights,
-                        init_detector=args.init_detector, resume=not args.no_resume, save_every=args.save_every)
+                        init_detector=args.init_detector, resume=not args.no_resume, save_every=args.save_every,
+                        device=args.device, num_workers=args.workers)
     print(f"checkpoint: {ckpt}")
 
 
@@ -157,7 +160,7 @@ def _evaluate(args) -> None:
     methods: List[str] = []
     first_model = None
     for path in args.checkpoint:
-        model, info, _ = load_checkpoint(path)
+        model, info, _ = load_checkpoint(path, map_location=args.device)
         first_model = first_model or model
         metrics, results = evaluate(model, dataset, _step_lengths(args, info), batch_size=args.batch_size)
         for stage, res in results.items():
@@ -200,7 +203,7 @@ def _sweep(args) -> None:
     from .engine import evaluate
     from .report import sweep_table, write_table
 
-    model, info, _ = load_checkpoint(args.checkpoint)
+    model, info, _ = load_checkpoint(args.checkpoint, map_location=args.device)
     dataset = CocoDetection(_data_root(args), _split(args, "val2017"), max_images=args.max_images)
     lams = {f"{lp:g}": (lp, args.size_ratio * lp) for lp in args.lambda_pos}
     metrics, _ = evaluate(model, dataset, lams, batch_size=args.batch_size)

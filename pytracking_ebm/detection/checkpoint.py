@@ -63,7 +63,7 @@ def load_checkpoint(path: PathLike, map_location: str = "cpu") -> Tuple[EBMDetec
     model = EBMDetector(ModelSpec.from_dict(info.pop("spec")))
     state = torch.load(pt, map_location=map_location, weights_only=True)
     model.load_state_dict(state.pop("model"))
-    return model, info, state
+    return model.to(map_location), info, state
 
 
 def _existing(path: Optional[PathLike], what: str, flag: str) -> Path:

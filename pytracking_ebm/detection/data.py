@@ -11,13 +11,13 @@ import contextlib
 import io
 import os
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import cv2
-import numpy as np
 import torch
 from pycocotools.coco import COCO
 from torch import Tensor
+from torch.utils.data import DataLoader
 
 __all__ = ["CocoDetection", "load_image", "collate", "batches", "coco_paths", "COCO_DIR_VARIABLE"]
 
@@ -86,19 +86,33 @@ def collate(items: Sequence[Tuple[Tensor, Dict]]) -> Tuple[List[Tensor], List[Di
     return [i for i, _ in items], [t for _, t in items]
 
 
-def batches(dataset: CocoDetection, batch_size: int, generator: torch.Generator,
-            shuffle: bool = True, flip: bool = False) -> Iterator[Tuple[List[Tensor], List[Dict]]]:
-    """One epoch of batches; ``flip`` applies a random horizontal flip (p = 0.5) per image."""
-    order = torch.randperm(len(dataset), generator=generator) if shuffle else torch.arange(len(dataset))
-    for start in range(0, len(order), batch_size):
-        items = []
-        for idx in order[start:start + batch_size].tolist():
-            image, target = dataset[idx]
-            if flip and bool(torch.rand((), generator=generator) < 0.5):
-                image = image.flip(-1)
-                w = image.shape[-1]
-                boxes = target["boxes"].clone()
-                boxes[:, [0, 2]] = w - target["boxes"][:, [2, 0]]
-                target = {**target, "boxes": boxes}
-            items.append((image, target))
-        yield collate(items)
+class _Sample:
+    """``dataset[(index, flip)]``: a sample, horizontally flipped on request (for workers)."""
+
+    def __init__(self, dataset: CocoDetection):
+        self.dataset = dataset
+
+    def __getitem__(self, item: Tuple[int, bool]) -> Tuple[Tensor, Dict[str, Tensor]]:
+        index, flip = item
+        image, target = self.dataset[index]
+        if flip:
+            image = image.flip(-1)
+            boxes = target["boxes"].clone()
+            boxes[:, [0, 2]] = image.shape[-1] - target["boxes"][:, [2, 0]]
+            target = {**target, "boxes": boxes}
+        return image, target
+
+
+def batches(dataset: CocoDetection, batch_size: int, generator: torch.Generator, shuffle: bool = True,
+            flip: bool = False, num_workers: int = 0) -> Iterable[Tuple[List[Tensor], List[Dict]]]:
+    """One epoch of batches; ``flip`` applies a random horizontal flip (p = 0.5) per image.
+
+    The order and the flips are drawn here from ``generator`` (so a resumed run repeats them);
+    ``num_workers`` processes only decode the images.
+    """
+    n = len(dataset)
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    flips = torch.rand(n, generator=generator) < 0.5 if flip else torch.zeros(n, dtype=torch.bool)
+    items = list(zip(order.tolist(), flips.tolist()))
+    plan = [items[i:i + batch_size] for i in range(0, n, batch_size)]
+    return DataLoader(_Sample(dataset), batch_sampler=plan, collate_fn=collate, num_workers=num_workers)

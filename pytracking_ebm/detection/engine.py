@@ -37,7 +37,8 @@ def ebm_head_loss(model: EBMDetector, features, targets: Sequence[Dict[str, Tens
     """The EBM loss over all ground-truth boxes of a batch (``targets`` in the resized frame)."""
     gt = torch.cat([t["boxes"] for t in targets])
     labels = torch.cat([t["labels"] for t in targets])
-    index = torch.repeat_interleave(torch.arange(len(targets)), torch.tensor([len(t["boxes"]) for t in targets]))
+    counts = torch.tensor([len(t["boxes"]) for t in targets], device=gt.device)
+    index = torch.repeat_interleave(torch.arange(len(targets), device=gt.device), counts)
     double_backward = loss.name in DIFFERENTIATE_BOX_GRADIENT
     gt_xywh = xyxy_to_xywh(gt)
     ref = gt_xywh[:, 2:]
@@ -65,6 +66,9 @@ def train_step(model: EBMDetector, images: List[Tensor], targets: List[Dict[str,
     trains the plain detector (the benchmark's baseline).
     """
     start = time.perf_counter()
+    device = next(model.parameters()).device
+    images = [img.to(device) for img in images]
+    targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
     model.detector.train(train_detector)
     image_list, targets = model.preprocess(images, targets)
     with torch.set_grad_enabled(train_detector):

@@ -30,22 +30,25 @@ def guided_nms(boxes: Tensor, scores: Tensor, loc_scores: Tensor, labels: Tensor
         ``keep`` (indices of the kept boxes, by decreasing localisation score) and their
         scores: the maximum classification score of each kept box's cluster.
     """
+    device = boxes.device
     if boxes.shape[0] == 0:
-        return torch.zeros(0, dtype=torch.long, device=boxes.device), scores.new_zeros(0)
-    iou = box_iou(boxes, boxes)
-    iou = torch.where(labels[:, None] == labels[None, :], iou, torch.zeros_like(iou))
-    order = torch.argsort(loc_scores, descending=True)
-    alive = torch.ones(boxes.shape[0], dtype=torch.bool, device=boxes.device)
+        return torch.zeros(0, dtype=torch.long, device=device), scores.new_zeros(0)
+    # overlap matrix on the device, greedy loop on the CPU (one transfer, no per-box syncs)
+    overlap = ((box_iou(boxes, boxes) > iou_threshold) & (labels[:, None] == labels[None, :])).cpu()
+    order = torch.argsort(loc_scores, descending=True).tolist()
+    cls = scores.detach().cpu()
+    alive = torch.ones(boxes.shape[0], dtype=torch.bool)
     keep, cluster_scores = [], []
-    for i in order.tolist():
+    for i in order:
         if not alive[i]:
             continue
-        cluster = alive & (iou[i] > iou_threshold)
+        cluster = alive & overlap[i]
         cluster[i] = True
         keep.append(i)
-        cluster_scores.append(scores[cluster].max())
+        cluster_scores.append(cls[cluster].max())
         alive &= ~cluster
-    return torch.tensor(keep, dtype=torch.long, device=boxes.device), torch.stack(cluster_scores)
+    return (torch.tensor(keep, dtype=torch.long, device=device),
+            torch.stack(cluster_scores).to(device=device, dtype=scores.dtype))
 
 
 def standard_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float = 0.5) -> Tensor:

@@ -39,7 +39,8 @@ def refine_boxes(model: EBMDetector, features, boxes: Tensor, image_index: Tenso
     def energy(y: Tensor) -> Tensor:
         return model.energy(features, xywh_to_xyxy(rel_to_xywh(y, ref)), image_index, labels)
 
-    lam = torch.tensor([step_length[0], step_length[0], step_length[1], step_length[1]], dtype=boxes.dtype)
+    lam = torch.tensor([step_length[0], step_length[0], step_length[1], step_length[1]], dtype=boxes.dtype,
+                       device=boxes.device)
     result = refine(energy, y0, lam, num_iters=num_iters, decay=decay)
     return xywh_to_xyxy(rel_to_xywh(result.y, ref)), result.energy
 
@@ -54,11 +55,13 @@ def predict_batch(model: EBMDetector, images: List[Tensor], step_lengths: Option
                   num_iters: int = PREDICTION["num_iters"], decay: float = PREDICTION["decay"]) -> Dict[str, List[Detections]]:
     """Detections of every stage for a list of images (3, H, W) in [0, 1].
 
-    Returns ``{stage: [per-image detections in original pixel coordinates]}`` with stages
-    ``faster_rcnn``, ``guided_nms`` and the keys of ``step_lengths`` (e.g. ``{"refined":
-    (8e-4, 3.2e-3)}``).
+    Returns ``{stage: [per-image detections in original pixel coordinates]}`` (on the CPU)
+    with stages ``faster_rcnn``, ``guided_nms`` and the keys of ``step_lengths`` (e.g.
+    ``{"refined": (8e-4, 3.2e-3)}``).
     """
     model.eval()
+    device = next(model.parameters()).device
+    images = [img.to(device) for img in images]
     original_sizes = [tuple(img.shape[-2:]) for img in images]
     image_list, _ = model.preprocess(images)
     features = model.features(image_list.tensors)
@@ -74,7 +77,7 @@ def predict_batch(model: EBMDetector, images: List[Tensor], step_lengths: Option
     counts = [len(c["boxes"]) for c in candidates]
     boxes = torch.cat([c["boxes"] for c in candidates])
     labels = torch.cat([c["labels"] for c in candidates])
-    index = torch.repeat_interleave(torch.arange(len(candidates)), torch.tensor(counts))
+    index = torch.repeat_interleave(torch.arange(len(candidates), device=device), torch.tensor(counts, device=device))
     energies = model.energy(features, boxes, index, labels)
     kept = []
     for c, e in zip(candidates, _split(energies, counts)):
@@ -86,7 +89,7 @@ def predict_batch(model: EBMDetector, images: List[Tensor], step_lengths: Option
     counts = [len(k["boxes"]) for k in kept]
     boxes = torch.cat([k["boxes"] for k in kept])
     labels = torch.cat([k["labels"] for k in kept])
-    index = torch.repeat_interleave(torch.arange(len(kept)), torch.tensor(counts))
+    index = torch.repeat_interleave(torch.arange(len(kept), device=device), torch.tensor(counts, device=device))
     for name, lam in (step_lengths or {}).items():
         refined, _ = refine_boxes(model, features, boxes, index, labels, lam, num_iters, decay)
         stages[name] = [{**k, "boxes": clip_boxes_to_image(b, size)}
@@ -95,4 +98,6 @@ def predict_batch(model: EBMDetector, images: List[Tensor], step_lengths: Option
     for dets in stages.values():
         for d, size, original in zip(dets, sizes, original_sizes):
             d["boxes"] = resize_boxes(d["boxes"], size, original)
+            for k in d:
+                d[k] = d[k].cpu()
     return stages

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from .engine import train_step
-from .hparams import METHODS, loss_for, resolve_method
+from .hparams import loss_for, resolve_method
 from .model import EBMDetector
 
 __all__ = ["training_cost", "results_table", "sweep_table", "write_table"]

@@ -9,9 +9,8 @@ COCO protocol is phase 2 only, from COCO-trained Faster R-CNN weights. The check
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
 
@@ -42,7 +41,8 @@ def _optimizer(model: EBMDetector, phase: str, settings: Mapping, total: int):
 def run_training(out: PathLike, dataset: CocoDetection, method: str, spec: ModelSpec, settings: Mapping[str, Any], *,
                  seed: int = 0, num_samples: Optional[int] = None, detector_weights: Optional[PathLike] = None,
                  backbone_weights: Optional[PathLike] = None, init_detector: Optional[PathLike] = None,
-                 resume: bool = True, save_every: int = 500, log: Callable[[str], None] = print) -> Path:
+                 resume: bool = True, save_every: int = 500, device: str = "cpu", num_workers: int = 0,
+                 log: Callable[[str], None] = print) -> Path:
     """Train ``method``'s EBM head (and, in phase 1, the detector); returns the checkpoint path.
 
     Args:
@@ -54,6 +54,8 @@ def run_training(out: PathLike, dataset: CocoDetection, method: str, spec: Model
         num_samples: replaces M = 128 (quick runs).
         detector_weights / backbone_weights: local torchvision state_dicts to start from.
         init_detector: a checkpoint whose detector is reused (the EBM head starts fresh).
+        device: ``cpu`` or ``cuda`` (one device; data-parallel training is not implemented).
+        num_workers: image-decoding processes.
     """
     method = resolve_method(method)
     out = Path(out)
@@ -87,6 +89,8 @@ def run_training(out: PathLike, dataset: CocoDetection, method: str, spec: Model
         elif backbone_weights:
             load_backbone_weights(model, backbone_weights)
 
+    model.to(device)
+
     def save() -> None:
         save_checkpoint(ckpt, model, {**info, "step": step},
                         {"step": step, "generator": generator.get_state(), "phase": phase,
@@ -97,7 +101,8 @@ def run_training(out: PathLike, dataset: CocoDetection, method: str, spec: Model
     logfile = open(out / "log.txt", "a")
     try:
         while step < total:
-            for images, targets in batches(dataset, settings["batch_size"], generator, flip=settings.get("flip", False)):
+            for images, targets in batches(dataset, settings["batch_size"], generator, flip=settings.get("flip", False),
+                                           num_workers=num_workers):
                 want = "joint" if step < detector_steps else "head"
                 if want != phase:
                     phase = want

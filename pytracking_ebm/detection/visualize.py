@@ -6,7 +6,6 @@ from typing import Dict, Mapping, Optional, Union
 
 import cv2
 import numpy as np
-import torch
 from torch import Tensor
 
 __all__ = ["draw_refinement", "save_image"]
