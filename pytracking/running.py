@@ -14,6 +14,7 @@ never stops the run.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -26,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence as Seq, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence as Seq, Tuple, Union
 
 import numpy as np
 import torch
@@ -71,56 +72,63 @@ def sequence_seed(name: str, run_id: Optional[int]) -> int:
     return (zlib.crc32(name.encode()) + 7919 * (run_id or 0)) % (2 ** 31)
 
 
-def track_sequence(tracker: Tracker, sequence: Sequence, seed: int = 0,
-                   reader: Callable[[str], np.ndarray] = read_image) -> SequenceResult:
-    """Track ``sequence`` from its first ground-truth box; never raises on bad frames."""
+Frame = Union[np.ndarray, Callable[[], np.ndarray]]  # an image, or a function that reads one
+
+
+def track_frames(tracker: Tracker, frames: Iterable[Frame], init_box: np.ndarray, seed: int = 0, name: str = "",
+                 on_frame: Optional[Callable[[int, Optional[np.ndarray], np.ndarray], None]] = None
+                 ) -> SequenceResult:
+    """Track through ``frames`` from ``init_box`` in the first; never raises on a bad frame.
+
+    A frame that cannot be read (:class:`ImageReadError`) or on which the tracker fails
+    repeats the previous box; a tracker that cannot start holds the initial box. Each case
+    is counted in ``events``. ``on_frame(index, image or None, box)`` sees every result.
+    """
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))
-    init = np.asarray(sequence.init_box, dtype=np.float64)
+    init = np.asarray(init_box, dtype=np.float64)
     events: Counter = Counter()
     errors: List[str] = []
-    boxes, times = [init.copy()], []
+    boxes: List[np.ndarray] = []
+    times: List[float] = []
     initialised = False
-    try:
-        image = reader(sequence.frames[0])
-        start = time.perf_counter()
-        tracker.initialize(image, init, seed=seed)
-        times.append(time.perf_counter() - start)
-        initialised = True
-    except ImageReadError as err:
-        events["decode_error"] += 1
-        errors.append(str(err))
-    except Exception as err:  # an unusable first frame or box: hold the initial box
-        events["init_error"] += 1
-        errors.append(f"frame 0: {type(err).__name__}: {err}")
-    if not initialised:
-        times.append(0.0)
-    for index, path in enumerate(sequence.frames[1:], start=1):
-        box = boxes[-1]
-        elapsed = 0.0
-        if initialised:
-            try:
-                image = reader(path)
-                start = time.perf_counter()
+    for index, frame in enumerate(frames):
+        box, elapsed, image = (boxes[-1] if boxes else init), 0.0, None
+        try:
+            image = frame() if callable(frame) else frame
+            start = time.perf_counter()
+            if index == 0:
+                tracker.initialize(image, init, seed=seed)
+                initialised = True
+            elif initialised:
                 out = np.asarray(tracker.track(image), dtype=np.float64)
-                elapsed = time.perf_counter() - start
                 if out.shape == (4,) and np.isfinite(out).all() and (out[2:] > 0).all():
                     box = out
                 else:
                     events["invalid_box"] += 1
-            except ImageReadError as err:
-                events["decode_error"] += 1
-                errors.append(str(err))
-            except Exception as err:
-                events["tracker_error"] += 1
-                errors.append(f"frame {index}: {type(err).__name__}: {err}")
-                if len(errors) == 1:
-                    errors.append(traceback.format_exc(limit=4))
+            elapsed = time.perf_counter() - start
+        except ImageReadError as err:
+            events["decode_error"] += 1
+            errors.append(str(err))
+        except Exception as err:  # one frame's failure must not end the sequence
+            events["init_error" if index == 0 else "tracker_error"] += 1
+            errors.append(f"frame {index}: {type(err).__name__}: {err}")
+            if len(errors) == 1:
+                errors.append(traceback.format_exc(limit=4))
         boxes.append(box.copy())
         times.append(elapsed)
+        if on_frame is not None:
+            on_frame(index, image, box)
     events.update(getattr(tracker, "events", {}))
     flags = dict(getattr(tracker, "flags", {}))
-    return SequenceResult(sequence.name, np.stack(boxes), times, dict(events), flags, errors[:10])
+    return SequenceResult(name, np.stack(boxes), times, dict(events), flags, errors[:10])
+
+
+def track_sequence(tracker: Tracker, sequence: Sequence, seed: int = 0,
+                   reader: Callable[[str], np.ndarray] = read_image) -> SequenceResult:
+    """Track a dataset sequence from its first ground-truth box (see :func:`track_frames`)."""
+    frames = [functools.partial(reader, path) for path in sequence.frames]
+    return track_frames(tracker, frames, sequence.init_box, seed, sequence.name)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
