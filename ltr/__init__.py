@@ -1,1 +1,9 @@
-"""ltr package."""
+"""ltr: training of the tracking networks ("learning tracking representations").
+
+- :mod:`ltr.models`: ResNet-50 backbone, DiMP classifier, box energy head, ``build_network``,
+  the converter of pytracking's published checkpoints (``ltr.models.official``).
+- :mod:`ltr.actors`: ``TrackingActor`` (a training step: the net on a batch, weighted losses).
+- :mod:`ltr.trainers`: ``Trainer`` (epoch loop, logs, atomic checkpoints, resume, DDP).
+- :mod:`ltr.data`, :mod:`ltr.dataset`: the training data pipeline and dataset readers.
+- :mod:`ltr.train_settings`: one file per experiment; run with ``python ltr/run_training.py``.
+"""

@@ -4,7 +4,8 @@ The batch follows ``ltr/data/BATCH.md``. Loss terms and their weights come from 
 ``box`` (the EBM box loss, a :class:`pytracking_ebm.SampledLoss` such as KLD-IS, NCE or
 NCE+), ``test_clf`` (hinge loss of the final filter), ``test_init_clf`` (initial filter) and
 ``test_iter_clf`` (shared equally by the intermediate filters). A missing weight disables
-its term.
+its term. An optional boolean ``test_valid`` (n_test, B) in the batch leaves test frames out
+of both losses.
 """
 from __future__ import annotations
 

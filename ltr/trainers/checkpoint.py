@@ -40,6 +40,9 @@ def save_checkpoint(state: Dict[str, Any], path: PathLike, keep_last: Optional[i
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make checkpoints private to the user
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(state, f)
