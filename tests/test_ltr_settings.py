@@ -141,3 +141,39 @@ def test_one_epoch_on_synthetic_data_end_to_end(synthetic_dir, tmp_path):
     assert (tmp_path / "checkpoints/dimp/test/epoch_0001.pth").is_file()
     assert (tmp_path / "runs/dimp/test/stats.csv").read_text().count("\n") == 3  # header, train, val
     assert list((tmp_path / "runs/dimp/test").glob("events.out.tfevents.*"))
+
+
+DDP_SCRIPT = '''
+import sys
+from pathlib import Path
+import torch
+from ltr.models import DiMPNetSpec
+from ltr.train_settings.dimp import _base
+from ltr.trainers.distributed import cleanup, init_distributed
+torch.set_num_threads(1)
+device = init_distributed("cpu")
+s = _base.paper_settings("nce", sigmas=(0.05, 0.5), num_samples=8)
+s.net = DiMPNetSpec.tiny()
+_base.set_crop_size(s, 64)
+s.batch_size, s.samples_per_epoch, s.val_samples_per_epoch, s.val_interval, s.num_workers = 2, 8, 4, 1, 0
+torch.manual_seed(0)
+ws = Path(sys.argv[1])
+trainer = _base.build_trainer(s, "dimp/ddp", ws, device, synthetic_dir=ws / "synthetic")
+trainer.progress = False
+trainer.train(1)
+assert type(trainer.actor.net).__name__ == "DistributedDataParallel"
+cleanup()
+'''
+
+
+def test_ddp_with_two_cpu_processes(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(script), str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = (tmp_path / "runs/dimp/ddp/stats.csv").read_text().splitlines()
+    assert rows[1].startswith("1,train,8,")  # 2 processes x 2 batches x 2 sequences, reduced over ranks
+    assert (tmp_path / "checkpoints/dimp/ddp/epoch_0001.pth").is_file()

@@ -180,15 +180,15 @@ class Trainer:
 
     def _log_epoch(self, phase: Phase, epoch: int, means: Dict[str, float], seconds: float, samples: int) -> None:
         print(f"[{phase.name}] epoch {epoch}: {samples} samples in {seconds:.1f}s; {format_stats(means)}", flush=True)
-        lrs = [g["lr"] for g in self.optimizer.param_groups]
+        lrs = {f"lr/{g.get('name', i)}": g["lr"] for i, g in enumerate(self.optimizer.param_groups)}
         for k, v in means.items():
             self._writer.add_scalar(f"{phase.name}_epoch/{k}", v, self.global_step)
         if phase.training:
-            for i, lr in enumerate(lrs):
-                self._writer.add_scalar(f"lr/group{i}", lr, self.global_step)
+            for k, lr in lrs.items():
+                self._writer.add_scalar(k, lr, self.global_step)
         self._writer.flush()
         row = {"epoch": epoch, "phase": phase.name, "samples": samples, "seconds": round(seconds, 3),
-               "global_step": self.global_step, "lr": lrs[0], **means}
+               "global_step": self.global_step, **means, **lrs}
         CsvLog(self.log_dir / "stats.csv").append(row)
 
     def _check_finite(self, loss: Tensor, stats: Mapping[str, float], batch: Mapping[str, Any], phase: Phase,

@@ -22,9 +22,7 @@ import torch
 from ltr.models import DiMPNetSpec, build_network, load_imagenet_weights
 from ltr.models.backbone import PretrainedWeightsMissing
 
-#: the train datasets, in the order of ``DiMPSettings.dataset_weights``
-TRAIN_DATASETS = ("LaSOT train", "GOT-10k vottrain", "TrackingNet TRAIN_0-3", "COCO 2017 train")
-#: parameter groups of Adam: module prefix -> learning rate (trainable parameters only)
+#: Adam's parameter groups, by module prefix (learning rates in ``DiMPSettings.group_lr``)
 PARAM_GROUPS = ("classifier.initializer", "classifier.optimizer", "classifier.features", "box_head", "backbone")
 
 
@@ -39,7 +37,7 @@ class DiMPSettings:
     # data
     batch_size: int = 20
     samples_per_epoch: int = 40000
-    dataset_weights: Tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    dataset_weights: Tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)  # LaSOT, GOT-10k, TrackingNet, COCO
     max_gap: int = 200
     num_train_frames: int = 3
     num_test_frames: int = 3
@@ -141,6 +139,11 @@ def build_data(s: DiMPSettings, box_loss, env=None, synthetic_dir: Optional[Path
     sequences per batch.
     """
     from ltr.data import build_dimp_pipeline
+    if synthetic_dir is not None and world > 1:  # one process writes the synthetic sets, the others wait
+        from ltr.dataset import write_synthetic_training_data
+        if rank == 0:
+            write_synthetic_training_data(synthetic_dir)
+        torch.distributed.barrier()
     return build_dimp_pipeline(
         box_loss, env=env, synthetic_dir=synthetic_dir, batch_size=s.batch_size, num_workers=s.num_workers,
         samples_per_epoch=s.samples_per_epoch, val_samples_per_epoch=s.val_samples_per_epoch,
@@ -151,11 +154,9 @@ def build_data(s: DiMPSettings, box_loss, env=None, synthetic_dir: Optional[Path
 # --------------------------------------------------------------------------- running a setting
 
 #: what --synthetic implies unless the flag is given: the whole loop on a CPU in minutes
-#: (and crops of SYNTHETIC_CROP pixels)
 SYNTHETIC_DEFAULTS = {"batch_size": 2, "samples_per_epoch": 40, "epochs": 2, "num_workers": 0,
                       "val_samples_per_epoch": 4, "val_interval": 1}
-
-
+#: and crops of this size: the synthetic frames are small, and 176 pixels cost a quarter of 352
 SYNTHETIC_CROP = 176
 
 
@@ -181,7 +182,6 @@ def apply_overrides(s: DiMPSettings, args: argparse.Namespace) -> Dict[str, Any]
     if getattr(args, "synthetic", False):
         for attr, value in SYNTHETIC_DEFAULTS.items():
             put(attr, value)
-        # The synthetic frames are small: 176x176 crops (11x11 features) cost a quarter of 352x352.
         if s.processing.get("output_size") != SYNTHETIC_CROP:
             set_crop_size(s, SYNTHETIC_CROP)
             changed["crop_size"] = SYNTHETIC_CROP
