@@ -48,7 +48,8 @@ class DiMPTracker(Tracker):
 
     def __init__(self, params: DiMPParams, net: DiMPNet, device: str = "cpu", debug: int = 0):
         super().__init__()
-        self.params, self.net, self.device, self.debug = params, net.eval(), torch.device(device), debug
+        # no parameter gradients: the box refinement differentiates with respect to the boxes only
+        self.params, self.net, self.device, self.debug = params, net.eval().requires_grad_(False), torch.device(device), debug
         self.timings: Dict[str, float] = defaultdict(float)
         self.flags: Counter = Counter()
 
