@@ -17,7 +17,7 @@ import torch
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from pytracking_ebm.detection import METHODS, build_model, guided_nms, refine_boxes, step_length_for
+from pytracking_ebm.detection import METHODS, build_model, guided_nms, predict_batch, refine_boxes, step_length_for
 from pytracking_ebm.detection.__main__ import main as cli
 from pytracking_ebm.detection.checkpoint import load_checkpoint, load_detector_weights, save_checkpoint
 from pytracking_ebm.detection.coco_eval import coco_ap, evaluate_results_file, save_results, to_coco_results
@@ -100,6 +100,14 @@ def test_refinement_never_lowers_the_learned_energy(one_thread):
     for lam in [(1e-3, 4e-3), (1e-1, 4e-1)]:  # a large λ forces rejections
         _, after = refine_boxes(model, features, boxes, index, labels, lam)
         assert (after >= before).all()
+
+
+def test_prediction_with_no_detections(one_thread):
+    model = build_model(synthetic_spec(5))
+    model.detector.roi_heads.score_thresh = 1.0  # nothing passes
+    stages = predict_batch(model, [torch.rand(3, 100, 120)], {"refined": (1e-3, 4e-3)})
+    assert set(stages) == {"faster_rcnn", "guided_nms", "refined"}
+    assert all(d[0]["boxes"].shape == (0, 4) for d in stages.values())
 
 
 # --------------------------------------------------------------------------- model pieces
@@ -192,8 +200,8 @@ def test_evaluation_reproduces_pycocotools_on_a_saved_results_file(tmp_path, syn
 
 # --------------------------------------------------------------------------- end to end
 
-def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth, one_thread):
-    _, train, val = synth
+def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth, one_thread, capsys):
+    root, train, val = synth
     spec = synthetic_spec(train.num_classes)
     quiet = lambda line: None  # noqa: E731
     nce_plus = run_training(tmp_path / "nce_plus", train, "nce_plus", spec,
@@ -213,3 +221,14 @@ def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth,
         print(lines[-1])
         assert ap75["refined"] > ap75["faster_rcnn"], lines[-1]
         assert ap75["refined"] > ap75["guided_nms"], lines[-1]  # the refinement itself helps
+
+    # the CLI's predict (picture before / after) and sweep (λ table) on the trained model
+    image = root / "val" / val.coco.loadImgs(val.ids[0])[0]["file_name"]
+    assert cli(["predict", str(image), "--checkpoint", str(nce_plus), "--out", str(tmp_path / "vis.png")]) == 0
+    assert (tmp_path / "vis.png").stat().st_size > 0
+    assert cli(["sweep", "--synthetic", "--data", str(root), "--checkpoint", str(nce_plus), "--max-images", "4",
+                "--lambda-pos", "4e-4", "8e-4", "--out", str(tmp_path / "sweep.md")]) == 0
+    sweep = (tmp_path / "sweep.md").read_text()
+    assert "0.0008" in sweep and "0.0032" in sweep
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))

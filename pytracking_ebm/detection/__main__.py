@@ -209,7 +209,7 @@ def _sweep(args) -> None:
     metrics, _ = evaluate(model, dataset, lams, batch_size=args.batch_size)
     rows = [(0.0, 0.0, metrics["guided_nms"])] + [(lp, ls, metrics[k]) for k, (lp, ls) in lams.items()]
     print(f"{info['label']}: Faster R-CNN " + " ".join(f"{k}={v:.2f}" for k, v in metrics["faster_rcnn"].items()))
-    print(write_table(sweep_table(rows), args.out, index=False))
+    print(write_table(sweep_table(rows), args.out, index=False, floatfmt=("g", "g", ".2f", ".2f", ".2f")))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -91,7 +91,8 @@ def predict_batch(model: EBMDetector, images: List[Tensor], step_lengths: Option
     labels = torch.cat([k["labels"] for k in kept])
     index = torch.repeat_interleave(torch.arange(len(kept), device=device), torch.tensor(counts, device=device))
     for name, lam in (step_lengths or {}).items():
-        refined, _ = refine_boxes(model, features, boxes, index, labels, lam, num_iters, decay)
+        refined = boxes if boxes.numel() == 0 else refine_boxes(model, features, boxes, index, labels, lam,
+                                                                 num_iters, decay)[0]
         stages[name] = [{**k, "boxes": clip_boxes_to_image(b, size)}
                         for k, b, size in zip(kept, _split(refined, counts), sizes)]
 

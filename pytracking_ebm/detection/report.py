@@ -72,11 +72,14 @@ def sweep_table(rows: Iterable[Tuple[float, float, Mapping[str, float]]]) -> pd.
     return pd.DataFrame([{"λ_pos": lp, "λ_size": ls, **m} for lp, ls, m in rows])
 
 
-def write_table(df: pd.DataFrame, path_md: PathLike, index: bool = True) -> str:
-    """Write ``df`` as Markdown (``.md``) and CSV (same stem); returns the Markdown."""
+def write_table(df: pd.DataFrame, path_md: PathLike, index: bool = True, floatfmt=".2f") -> str:
+    """Write ``df`` as Markdown (``.md``) and CSV (same stem); returns the Markdown.
+
+    ``floatfmt``: one format or one per column (index first when ``index``).
+    """
     path_md = Path(path_md)
     path_md.parent.mkdir(parents=True, exist_ok=True)
-    md = df.to_markdown(index=index, floatfmt=".2f")
+    md = df.to_markdown(index=index, floatfmt=floatfmt)
     path_md.write_text(md + "\n")
     df.to_csv(path_md.with_suffix(".csv"), index=index)
     return md
