@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 import torch
 
 from ltr.admin import load_env
-from ltr.models import DiMPNet, build_network
+from ltr.models import DiMPNet, DiMPNetSpec, build_network
 from ltr.models.official import load_official_checkpoint
 from ltr.trainers import list_checkpoints
 
@@ -47,11 +47,14 @@ def resolve_checkpoint(name: PathLike, train_command: str = "") -> Path:
                             f"epoch_*.pth; {how}pass --checkpoint <file>")
 
 
-def load_network(path: PathLike, device: Union[str, torch.device] = "cpu") -> Tuple[DiMPNet, Dict[str, Any]]:
+def load_network(path: PathLike, device: Union[str, torch.device] = "cpu",
+                 official_spec: Optional[DiMPNetSpec] = None) -> Tuple[DiMPNet, Dict[str, Any]]:
     """Build and load the network of a checkpoint file, in eval mode on ``device``.
 
-    Returns the network and what is known about its training (the run description of
-    our checkpoints, with ``epoch``; ``{"official": True}`` for a published pytracking file).
+    Our checkpoints carry their network spec; a published pytracking file is loaded into a
+    network built from ``official_spec`` (default: DiMP-50, nothing frozen). Returns the
+    network and what is known about its training (the run description of our checkpoints,
+    with ``epoch``; ``{"official": True}`` for a published file).
     """
     path = Path(path)
     try:
@@ -65,7 +68,8 @@ def load_network(path: PathLike, device: Union[str, torch.device] = "cpu") -> Tu
         info = json.loads(run) if isinstance(run, str) else dict(run or {})
         info["epoch"] = state.get("epoch")
     else:
-        net, report = load_official_checkpoint(path)
+        spec = official_spec if official_spec is not None else DiMPNetSpec(frozen_layers=[])
+        net, report = load_official_checkpoint(path, build_network(spec))
         if report.missing:
             print(f"note: {path.name}: {len(report.missing)} tensors not in the file keep their initial values "
                   f"(e.g. {report.missing[0]})")

@@ -91,14 +91,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"run_tracker.py: {err}", file=sys.stderr)
         return 2
     config = TrackerConfig(args.tracker, args.param, device, args.debug, args.checkpoint)
-    try:
-        tracker = config.build()  # fails early on a missing network, before any process starts
+    try:  # a missing network fails here, before any process starts
+        tracker = config.build() if args.threads <= 1 else config.check()
     except CheckpointMissing as err:
         print(f"run_tracker.py: {err}", file=sys.stderr)
         return 2
     results = args.results or default_results_root()
-    run_dataset(config, sequences, results, runs=args.runs, threads=args.threads,
-                tracker=None if args.threads > 1 else tracker)
+    run_dataset(config, sequences, results, runs=args.runs, threads=args.threads, tracker=tracker)
     return 0
 
 

@@ -171,6 +171,13 @@ class TrackerConfig:
     def parameters(self) -> Any:
         return importlib.import_module(f"pytracking.parameter.{self.tracker}.{self.param}").parameters()
 
+    def check(self) -> None:
+        """Raise :class:`pytracking.networks.CheckpointMissing` if the network is not there."""
+        from .networks import resolve_checkpoint
+        params = self.parameters()
+        if hasattr(params, "checkpoint"):
+            resolve_checkpoint(self.checkpoint or params.checkpoint, getattr(params, "train_command", ""))
+
     def build(self) -> Tracker:
         module = importlib.import_module(f"pytracking.tracker.{self.tracker}")
         return module.build(self.parameters(), device=self.device, debug=self.debug, checkpoint=self.checkpoint)

@@ -49,17 +49,20 @@ def sequence(tmp_path_factory):
 
 
 class AnalyticEnergyTracker(DiMPTracker):
-    """The box head replaced by ``-50 |rel(box) - rel(truth)|^2``: peaked at the true box."""
+    """The box head replaced by ``-50 |rel(box) - rel(truth)|^2``: peaked at the true box
+    (or, with ``peak_size``, at the true centre with that size)."""
 
     truth = None
+    peak_size = None
 
     def box_energy(self, feats, window):
         gt = torch.as_tensor(self.truth, dtype=torch.float32)
         centre, size = gt[:2] + 0.5 * gt[2:], gt[2:]
+        peak = size if self.peak_size is None else torch.as_tensor(self.peak_size, dtype=torch.float32)
 
         def energy(boxes):
             img = window.to_image(boxes)
-            rel = torch.cat(((img[:, :2] + 0.5 * img[:, 2:] - centre) / size, (img[:, 2:] / size).log()), dim=1)
+            rel = torch.cat(((img[:, :2] + 0.5 * img[:, 2:] - centre) / size, (img[:, 2:] / peak).log()), dim=1)
             return -50.0 * rel.pow(2).sum(dim=1)
         return energy
 
@@ -124,3 +127,23 @@ def test_sample_memory_keeps_the_first_frame_weight():
     assert len(weights) == 6 and weights.sum().item() == pytest.approx(1.0)
     assert weights[:3].sum().item() >= 0.25 - 1e-6
     assert weights[mem._previous] == weights[3:].max()  # the newest later sample weighs most
+
+
+def test_a_shrinking_box_and_a_target_leaving_the_image_are_held_and_counted(net, sequence):
+    """An energy that pulls the box to 1 x 1 px: it stays >= min_target_size; a position far
+    outside the image is pulled back so that ``target_inside_ratio`` of the target is inside."""
+    seq, images = sequence
+    params = small_params(target_not_found_threshold=-1.0)
+    tracker = AnalyticEnergyTracker(params, net)
+    tracker.peak_size = (1.0, 1.0)
+    tracker.initialize(images[0], seq.init_box, seed=0)
+    for gt, image in zip(seq.ground_truth[1:12], images[1:12]):
+        tracker.truth = gt
+        box = tracker.track(image)
+        assert (box[2:] >= params.min_target_size - 1e-4).all()
+    assert tracker.events["box_too_small"] > 0
+    tracker._set_position(torch.tensor([-500.0, 900.0]))
+    width, height = images[0].shape[1], images[0].shape[0]
+    inside = (0.5 - params.target_inside_ratio) * tracker.target_sz
+    torch.testing.assert_close(tracker.pos, torch.stack((-inside[0], height + inside[1])))
+    assert tracker.events["target_at_border"] >= 1

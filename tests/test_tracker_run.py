@@ -172,3 +172,40 @@ def test_a_tracker_error_on_one_frame_does_not_stop_the_sequence(tracker, sequen
     result = track_sequence(tracker, sequence)
     finished(result, sequence)
     assert result.events["tracker_error"] == 1 and "boom" in result.errors[0]
+
+
+def official_names(ours):
+    """Our state_dict under pytracking's parameter names (the converter's map, inverted)."""
+    from ltr.models.official import BOX_HEAD_BLOCKS, NAME_MAP, official_to_ours
+
+    pairs = [(mine, theirs) for theirs, mine in NAME_MAP]
+    for theirs, mine in BOX_HEAD_BLOCKS.items():
+        pairs += [(f"box_head.{mine}.conv.", f"bb_regressor.{theirs}.0."), (f"box_head.{mine}.bn.", f"bb_regressor.{theirs}.1.")]
+    for fc in ("fc3", "fc4"):
+        pairs += [(f"box_head.test_{fc}.fc.", f"bb_regressor.{fc}_rt.linear."), (f"box_head.test_{fc}.bn.", f"bb_regressor.{fc}_rt.bn.")]
+    pairs.append(("box_head.energy.", "bb_regressor.iou_predictor."))
+    out = {}
+    for name, value in ours.items():
+        match = [theirs + name[len(mine):] for mine, theirs in pairs
+                 if name.startswith(mine) and official_to_ours(theirs + name[len(mine):]) == name]
+        assert match, name
+        out[match[0]] = value
+    return out
+
+
+def test_a_published_pytracking_network_loads_and_tracks(tmp_path, sequence):
+    """A file in pytracking's format (its parameter names, no spec) is renamed onto our
+    modules and tracks like our checkpoints (``run_tracker.py dimp kld_is --checkpoint super_dimp.pth``)."""
+    from pytracking.parameter.dimp.kld_is import parameters
+
+    spec = DiMPNetSpec.tiny(frozen_layers=[])
+    torch.manual_seed(1)
+    ours = build_network(spec).state_dict()
+    path = tmp_path / "super_dimp.pth"
+    torch.save({"net": official_names(ours), "net_type": "dimpnet50"}, path)
+    net, info = load_network(path, official_spec=spec)
+    assert info == {"official": True}
+    for name, value in net.state_dict().items():
+        assert torch.equal(value, ours[name]), name
+    tracker = DiMPTracker(dataclasses.replace(parameters(), image_sample_size=128), net)
+    finished(track_sequence(tracker, sequence), sequence)
