@@ -16,6 +16,7 @@ from ltr.models import DiMPNetSpec, build_network
 from pytracking.tracker.baseline import FixedBoxTracker
 from pytracking.tracker.dimp import DiMPTracker
 from pytracking.tracker.dimp.box_refinement import proposals, refine_boxes, select_box
+from pytracking.tracker.dimp.geometry import Window
 from pytracking.tracker.dimp.memory import SampleMemory
 
 
@@ -30,7 +31,7 @@ def one_thread():
 def small_params(**changes):
     """The demo's parameter file with 128-pixel crops (8 x 16)."""
     params = importlib.import_module("pytracking.parameter.dimp.synthetic").parameters()
-    return dataclasses.replace(params, image_sample_size=128, **changes)
+    return dataclasses.replace(params, **{"image_sample_size": 128, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ class AnalyticEnergyTracker(DiMPTracker):
     truth = None
     peak_size = None
 
-    def box_energy(self, feats, window):
+    def box_energy(self, feats, window, boxes):
         gt = torch.as_tensor(self.truth, dtype=torch.float32)
         centre, size = gt[:2] + 0.5 * gt[2:], gt[2:]
         peak = size if self.peak_size is None else torch.as_tensor(self.peak_size, dtype=torch.float32)
@@ -147,3 +148,18 @@ def test_a_shrinking_box_and_a_target_leaving_the_image_are_held_and_counted(net
     inside = (0.5 - params.target_inside_ratio) * tracker.target_sz
     torch.testing.assert_close(tracker.pos, torch.stack((-inside[0], height + inside[1])))
     assert tracker.events["target_at_border"] >= 1
+
+
+def test_box_head_features_on_a_window_give_the_energies_of_the_whole_crop(net, sequence):
+    seq, images = sequence
+    tracker = DiMPTracker(small_params(image_sample_size=256), net)
+    tracker.initialize(images[0], seq.init_box, seed=0)
+    window = Window(0.0, 0.0, 256.0, 256)
+    feats = tracker._backbone(window.crop(images[1])[None])
+    boxes = proposals(torch.tensor([150.0, 60.0, 24.0, 18.0]), 9, 0.1, 0.5, torch.Generator().manual_seed(0))
+    boxes = torch.cat((boxes, boxes[:3] + torch.tensor([12.0, -9.0, 0.0, 0.0])))  # where ascent may move them
+    with torch.no_grad():
+        windowed = tracker.box_energy(feats, window, boxes[:10])(boxes)
+        tracker.params = dataclasses.replace(tracker.params, box_feature_window=0.0)
+        full = tracker.box_energy(feats, window, boxes[:10])(boxes)
+    torch.testing.assert_close(windowed, full, rtol=1e-4, atol=1e-4)

@@ -74,12 +74,28 @@ class DiMPTracker(Tracker):
     def _classifier_features(self, feats: Dict[str, Tensor]) -> Tensor:
         return self.net.classifier.features(feats[self.net.clf_layer])
 
-    def box_energy(self, feats: Dict[str, Tensor], window: Window) -> Energy:
-        """The box head's energy of boxes (P, 4) in this frame's crop pixels."""
+    def box_energy(self, feats: Dict[str, Tensor], window: Window, boxes: Tensor) -> Energy:
+        """The box head's energy of boxes (P, 4) in this frame's crop pixels.
+
+        ``boxes`` are the proposals: the head's test features (two 3x3 convolutions per
+        branch, as costly as a third of the backbone) are computed only on a region of
+        ``box_feature_window`` proposal sizes around them, plus three layer3 cells so that
+        convolution borders never reach a pooled cell; 0 computes them on the whole crop.
+        """
         head = self.net.box_head
-        test = head.test_features(tuple(feats[name] for name in self.net.box_layers))
+        l2, l3 = (feats[name] for name in self.net.box_layers)
+        stride = self.params.image_sample_size / l3.shape[-1]
+        shift = torch.zeros(4)
+        if self.params.box_feature_window > 0:
+            margin = 0.5 * (self.params.box_feature_window - 1) * boxes[:, 2:].max()
+            lo = ((boxes[:, :2].min(dim=0).values - margin) / stride).floor().long() - 3
+            hi = ((boxes[:, :2] + boxes[:, 2:]).max(dim=0).values + margin).div(stride).ceil().long() + 3
+            (c0, r0), (c1, r1) = lo.clamp(min=0).tolist(), torch.minimum(hi, torch.tensor(l3.shape[-1:-3:-1])).tolist()
+            l2, l3 = l2[..., 2 * r0:2 * r1, 2 * c0:2 * c1], l3[..., r0:r1, c0:c1]
+            shift = torch.tensor([c0 * stride, r0 * stride, 0.0, 0.0])
+        test = head.test_features((l2, l3))
         modulation = self.modulation
-        return lambda boxes: head.score_boxes(modulation, test, boxes[None].to(self.device))[0].cpu()
+        return lambda b: head.score_boxes(modulation, test, (b - shift)[None].to(self.device))[0].cpu()
 
     @property
     def box(self) -> Tensor:
@@ -192,7 +208,7 @@ class DiMPTracker(Tracker):
         p = self.params
         init = proposals(window.to_crop(self.box), p.num_init_random_boxes, p.box_jitter_pos, p.box_jitter_sz,
                          self.generator)
-        energy = self.box_energy(feats, window)
+        energy = self.box_energy(feats, window, init)
         refined, energies, initial = refine_boxes(
             energy, init, space=p.box_refinement_space, step_length=p.box_refinement_step_length,
             num_iter=p.box_refinement_iter, decay=p.box_refinement_step_decay,

@@ -57,4 +57,5 @@ class DiMPParams:
     box_refinement_step_length: float
     box_refinement_step_decay: float
     box_refinement_accept_reject: bool        # Algorithm S1 (True) or PrDiMP's plain ascent
+    box_feature_window: float                 # box-head features around the proposals (0: whole crop)
     description: str = ""
