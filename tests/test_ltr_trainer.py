@@ -116,3 +116,11 @@ def test_nonfinite_loss_stops_with_the_batch_description(tmp_path):
         trainer.train(2)
     assert [f.name for f in list_checkpoints(tmp_path / "ckpt")] == ["epoch_0001.pth"]
     assert list((tmp_path / "ckpt").glob("nonfinite_batch_epoch0002_iter000001_rank0.pt"))
+
+
+def test_resume_skips_a_damaged_newest_checkpoint(tmp_path, capsys):
+    make_trainer(tmp_path).train(1)
+    (tmp_path / "ckpt/epoch_0002.pth").write_bytes(b"truncated")  # e.g. copied over by hand, incomplete
+    resumed = make_trainer(tmp_path, init_seed=3)
+    assert resumed.load_latest() is not None and resumed.epoch == 1
+    assert "cannot read checkpoint" in capsys.readouterr().err
