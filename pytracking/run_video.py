@@ -57,7 +57,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("param", help="parameter file, e.g. nce_plus")
     parser.add_argument("video", type=Path, help="video file (anything OpenCV reads)")
     parser.add_argument("--box", type=parse_box, help="initial box x,y,w,h in the first frame (pixels)")
-    parser.add_argument("--out", type=Path, default=Path("video_results"), help="output folder (default: video_results)")
+    parser.add_argument("--out", type=Path, default=Path("video_results"),
+                        help="output folder (default: video_results)")
     parser.add_argument("--checkpoint", help="network file instead of the parameter file's")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     args = parser.parse_args(argv)
@@ -113,8 +114,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     writer.release()
     capture.release()
     write_sequence_result(args.out, result, {"tracker": f"{args.tracker}/{args.param}", "video": str(args.video)})
-    print(f"run_video.py: {len(result.boxes)} frames at {result.fps:.1f} FPS; wrote {args.out / (stem + '_tracked.mp4')}"
-          f" and {args.out / (stem + '.txt')}")
+    print(f"run_video.py: {len(result.boxes)} frames at {result.fps:.1f} FPS; "
+          f"wrote {args.out / (stem + '_tracked.mp4')} and {args.out / (stem + '.txt')}")
     return 0
 
 

@@ -190,7 +190,8 @@ class Job:
     directory: Path
 
 
-def _run_job(tracker: Tracker, job: Job, config: TrackerConfig) -> Tuple[str, Optional[int], int, float, Dict[str, int]]:
+def _run_job(tracker: Tracker, job: Job, config: TrackerConfig
+             ) -> Tuple[str, Optional[int], int, float, Dict[str, int]]:
     result = track_sequence(tracker, job.sequence, sequence_seed(job.sequence.name, job.run_id))
     write_sequence_result(job.directory, result, {"tracker": f"{config.tracker}/{config.param}", "run": job.run_id,
                                                   "checkpoint": config.checkpoint, "device": config.device})

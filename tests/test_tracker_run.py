@@ -70,7 +70,7 @@ def test_run_tracker_writes_resumes_and_the_evaluation_cli_scores(tmp_path, data
     assert run("baseline", "fixed_box", *common, "--threads", "2") == 0
     capsys.readouterr()
     assert evaluation.cli.main(["table", "--dataset", "synthetic", "--root", str(dataset), "--results", str(results),
-                                "--trackers", "dimp:synthetic", "baseline:fixed_box"]) == 0
+                                "--trackers", "dimp:synthetic", "baseline:fixed_box", "--out", str(tmp_path / "tables")]) == 0
     table = capsys.readouterr().out
     assert "dimp_synthetic" in table and "baseline_fixed_box" in table
 
@@ -180,9 +180,11 @@ def official_names(ours):
 
     pairs = [(mine, theirs) for theirs, mine in NAME_MAP]
     for theirs, mine in BOX_HEAD_BLOCKS.items():
-        pairs += [(f"box_head.{mine}.conv.", f"bb_regressor.{theirs}.0."), (f"box_head.{mine}.bn.", f"bb_regressor.{theirs}.1.")]
+        pairs += [(f"box_head.{mine}.conv.", f"bb_regressor.{theirs}.0."),
+                  (f"box_head.{mine}.bn.", f"bb_regressor.{theirs}.1.")]
     for fc in ("fc3", "fc4"):
-        pairs += [(f"box_head.test_{fc}.fc.", f"bb_regressor.{fc}_rt.linear."), (f"box_head.test_{fc}.bn.", f"bb_regressor.{fc}_rt.bn.")]
+        pairs += [(f"box_head.test_{fc}.fc.", f"bb_regressor.{fc}_rt.linear."),
+                  (f"box_head.test_{fc}.bn.", f"bb_regressor.{fc}_rt.bn.")]
     pairs.append(("box_head.energy.", "bb_regressor.iou_predictor."))
     out = {}
     for name, value in ours.items():

@@ -48,8 +48,9 @@ class DiMPTracker(Tracker):
 
     def __init__(self, params: DiMPParams, net: DiMPNet, device: str = "cpu", debug: int = 0):
         super().__init__()
+        self.params, self.device, self.debug = params, torch.device(device), debug
         # no parameter gradients: the box refinement differentiates with respect to the boxes only
-        self.params, self.net, self.device, self.debug = params, net.eval().requires_grad_(False), torch.device(device), debug
+        self.net = net.eval().requires_grad_(False)
         self.timings: Dict[str, float] = defaultdict(float)
         self.flags: Counter = Counter()
 
@@ -87,10 +88,12 @@ class DiMPTracker(Tracker):
         stride = self.params.image_sample_size / l3.shape[-1]
         shift = torch.zeros(4)
         if self.params.box_feature_window > 0:
-            margin = 0.5 * (self.params.box_feature_window - 1) * boxes[:, 2:].max()
-            lo = ((boxes[:, :2].min(dim=0).values - margin) / stride).floor().long() - 3
-            hi = ((boxes[:, :2] + boxes[:, 2:]).max(dim=0).values + margin).div(stride).ceil().long() + 3
-            (c0, r0), (c1, r1) = lo.clamp(min=0).tolist(), torch.minimum(hi, torch.tensor(l3.shape[-1:-3:-1])).tolist()
+            # the region in layer3 cells (layer2 has twice as many), 3 cells beyond the boxes
+            margin = 0.5 * (self.params.box_feature_window - 1) * float(boxes[:, 2:].max())
+            x0, y0 = ((boxes[:, :2].min(dim=0).values - margin) / stride).floor().long().tolist()
+            x1, y1 = ((boxes[:, :2] + boxes[:, 2:]).max(dim=0).values + margin).div(stride).ceil().long().tolist()
+            height, width = l3.shape[-2:]
+            c0, r0, c1, r1 = max(x0 - 3, 0), max(y0 - 3, 0), min(x1 + 3, width), min(y1 + 3, height)
             l2, l3 = l2[..., 2 * r0:2 * r1, 2 * c0:2 * c1], l3[..., r0:r1, c0:c1]
             shift = torch.tensor([c0 * stride, r0 * stride, 0.0, 0.0])
         test = head.test_features((l2, l3))
