@@ -24,12 +24,13 @@ from .hparams import METHODS, SWEEP_LAMBDA_POS, SYNTHETIC_TRAINING, TRAINING, re
 
 COCO_WEIGHTS = "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
 IMAGENET_WEIGHTS = "resnet50-0676ba61.pth"
+SYNTHETIC_ROOT = "runs/detection/synthetic_coco"
 
 
 def _data_root(args) -> Path:
     if args.synthetic:
         from .synthetic import write_synthetic_coco
-        return write_synthetic_coco(args.data or "synthetic_coco")
+        return write_synthetic_coco(args.data or SYNTHETIC_ROOT)
     root = args.data or os.environ.get("COCO_DIR")
     if not root:
         raise FileNotFoundError("no dataset root: pass --data or set $COCO_DIR (or use --synthetic)")
@@ -37,7 +38,7 @@ def _data_root(args) -> Path:
 
 
 def _add_data(p: argparse.ArgumentParser, split: str) -> None:
-    p.add_argument("--data", help="COCO-format root (default $COCO_DIR; with --synthetic: ./synthetic_coco)")
+    p.add_argument("--data", help=f"COCO-format root (default $COCO_DIR; with --synthetic: {SYNTHETIC_ROOT})")
     p.add_argument("--synthetic", action="store_true", help="write/use the synthetic dataset and the small CPU model")
     p.add_argument("--split", default=None, help=f"split name (default {split}, synthetic: {split.replace('2017', '')})")
     p.add_argument("--max-images", type=int, default=None, help="use the first N images only")
