@@ -9,35 +9,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 from typing import Dict, List, Optional
 
 import ltr.train_settings as train_settings
+from ltr.admin.modules import format_listing, list_modules
 
 
 def available_settings() -> Dict[str, str]:
     """``{"module/setting": first docstring line}`` for every settings file."""
-    out = {}
-    for module in pkgutil.iter_modules(train_settings.__path__):
-        if not module.ispkg:
-            continue
-        package = importlib.import_module(f"ltr.train_settings.{module.name}")
-        for setting in pkgutil.iter_modules(package.__path__):
-            if setting.name.startswith("_"):
-                continue
-            mod = importlib.import_module(f"ltr.train_settings.{module.name}.{setting.name}")
-            doc = (mod.__doc__ or "").strip().splitlines()
-            out[f"{module.name}/{setting.name}"] = doc[0] if doc else ""
-    return out
+    return list_modules(train_settings)
 
 
 def settings_listing() -> str:
-    rows = available_settings()
-    if not rows:
-        return "no training settings are installed yet (ltr/train_settings/<module>/<setting>.py)"
-    width = max(len(k) for k in rows)
-    return "\n".join(f"  {name.ljust(width)}  {doc}" for name, doc in sorted(rows.items()))
+    return format_listing(available_settings(), "no training settings are installed (ltr/train_settings/<module>/<setting>.py)")
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,38 +9,22 @@ so an interrupted run continues where it stopped. Score them with
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 from typing import Dict, List, Optional
 
 import pytracking.parameter as parameter_package
+from ltr.admin.modules import format_listing, list_modules
 
 DATASETS = ("lasot", "trackingnet", "uav", "nfs", "otb", "got10k_test", "got10k_val", "synthetic")
 
 
 def available_parameters() -> Dict[str, str]:
     """``{"tracker/param": first docstring line}`` for every parameter file."""
-    out = {}
-    for tracker in pkgutil.iter_modules(parameter_package.__path__):
-        if not tracker.ispkg:
-            continue
-        package = importlib.import_module(f"pytracking.parameter.{tracker.name}")
-        for param in pkgutil.iter_modules(package.__path__):
-            if param.name.startswith("_"):
-                continue
-            mod = importlib.import_module(f"pytracking.parameter.{tracker.name}.{param.name}")
-            doc = (mod.__doc__ or "").strip().splitlines()
-            out[f"{tracker.name}/{param.name}"] = doc[0] if doc else ""
-    return out
+    return list_modules(parameter_package)
 
 
 def parameters_listing() -> str:
-    rows = available_parameters()
-    if not rows:
-        return "  no tracker parameter files are installed yet (pytracking/parameter/<tracker>/<param>.py)"
-    width = max(len(k) for k in rows)
-    return "\n".join(f"  {name.ljust(width)}  {doc}" for name, doc in sorted(rows.items()))
+    return format_listing(available_parameters(), "no tracker parameter files are installed (pytracking/parameter/<tracker>/<param>.py)")
 
 
 def build_parser() -> argparse.ArgumentParser:

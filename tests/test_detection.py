@@ -31,15 +31,6 @@ from torchvision.ops import box_iou
 
 
 @pytest.fixture(scope="module")
-def one_thread():
-    """One torch thread: stable timing on a shared 2-core machine and reproducible numbers."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
 def synth(tmp_path_factory):
     root = write_synthetic_coco(tmp_path_factory.mktemp("synth_coco"), num_train=120, num_val=40, seed=1)
     return root, CocoDetection(root, "train", train=True), CocoDetection(root, "val")
@@ -87,7 +78,7 @@ def test_refinement_moves_boxes_to_the_peak_of_an_analytic_energy():
     assert (box_iou(refined, target).diag() > 0.95).all()
 
 
-def test_refinement_never_lowers_the_learned_energy(one_thread):
+def test_refinement_never_lowers_the_learned_energy():
     torch.manual_seed(0)
     model = build_model(synthetic_spec(5)).eval()
     image_list, _ = model.preprocess([torch.rand(3, 128, 128)])
@@ -102,7 +93,7 @@ def test_refinement_never_lowers_the_learned_energy(one_thread):
         assert (after >= before).all()
 
 
-def test_prediction_with_no_detections(one_thread):
+def test_prediction_with_no_detections():
     model = build_model(synthetic_spec(5))
     model.detector.roi_heads.score_thresh = 1.0  # nothing passes
     stages = predict_batch(model, [torch.rand(3, 100, 120)], {"refined": (1e-3, 4e-3)})
@@ -140,7 +131,7 @@ def test_prroi_pool_double_backward_option_for_dsm():
 
 
 @pytest.mark.parametrize("method", list(METHODS))
-def test_every_loss_trains_the_head(method, one_thread, synth):
+def test_every_loss_trains_the_head(method, synth):
     _, train, _ = synth
     torch.manual_seed(0)
     model = build_model(synthetic_spec(train.num_classes))
@@ -200,7 +191,7 @@ def test_evaluation_reproduces_pycocotools_on_a_saved_results_file(tmp_path, syn
 
 # --------------------------------------------------------------------------- end to end
 
-def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth, one_thread, capsys):
+def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth, capsys):
     root, train, val = synth
     spec = synthetic_spec(train.num_classes)
     quiet = lambda line: None  # noqa: E731

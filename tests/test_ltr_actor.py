@@ -9,14 +9,6 @@ from ltr.models import DiMPNetSpec, build_network
 from pytracking_ebm import make_loss
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread start-up costs more than it saves (and CI CPUs are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 WEIGHTS = {"box": 0.01, "test_clf": 100.0, "test_init_clf": 100.0, "test_iter_clf": 400.0}
 LOSSES = {"kld_is": dict(sigma=0.05), "nce": {}, "nce_plus": dict(beta=0.1)}
 

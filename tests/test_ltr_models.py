@@ -8,15 +8,6 @@ from ltr.models.filter_ops import apply_filter, filter_gradient
 from ltr.models.optimizer import distance_bins
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread start-up costs more than it saves (and CI CPUs are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_backbone_returns_strided_layers():
     bb = ResNetBackbone(blocks=(1, 1, 1), width_per_group=8)
     out = bb(torch.randn(1, 3, 64, 64), ("layer2", "layer3"))

@@ -13,14 +13,6 @@ GROUP_LR = {"classifier.initializer": 5e-5, "classifier.optimizer": 5e-4, "class
             "box_head": 1e-3, "backbone": 2e-5}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def synthetic_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("synthetic")

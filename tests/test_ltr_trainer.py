@@ -13,15 +13,6 @@ from ltr.trainers import NonFiniteLossError, Phase, Trainer, list_checkpoints, l
 from pytracking_ebm import make_loss
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread start-up costs more than it saves (and CI CPUs are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class RandomLoader:
     """Batches drawn from the global RNG streams, as a data pipeline without per-sample seeds would."""
 

@@ -13,15 +13,6 @@ from pytracking_ebm.regression1d.hparams import METHODS, loss_hparams, resolve_m
 from pytracking_ebm.regression1d.network import EnergyNet, load_model, save_model
 from pytracking_ebm.regression1d.train import build_loss, init_network, make_config, train
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: small ops gain nothing from more, and OpenMP spins on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 XS = (-2.5, -1.0, -0.3, 0.0, 0.4, 1.5, 2.9)
 SMALL = {"num_samples": 16, "epochs": 3}
 

@@ -20,14 +20,6 @@ from pytracking.tracker.dimp.geometry import Window
 from pytracking.tracker.dimp.memory import SampleMemory
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def small_params(**changes):
     """The demo's parameter file with 128-pixel crops (8 x 16)."""
     params = importlib.import_module("pytracking.parameter.dimp.synthetic").parameters()

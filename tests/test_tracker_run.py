@@ -18,14 +18,6 @@ from pytracking.running import track_sequence
 from pytracking.tracker.dimp import DiMPTracker
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A freshly built tiny network saved as ltr's trainer saves it."""
