@@ -18,7 +18,6 @@ import functools
 import importlib
 import json
 import os
-import tempfile
 import time
 import traceback
 import zlib
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 
 from evaluation import Sequence, write_results
+from pytracking_ebm.io import atomic_write_text
 from ltr.data import ImageReadError, read_image
 
 from .tracker.base import Tracker
@@ -131,26 +131,13 @@ def track_sequence(tracker: Tracker, sequence: Sequence, seed: int = 0,
     return track_frames(tracker, frames, sequence.init_box, seed, sequence.name)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_sequence_result(directory: PathLike, result: SequenceResult, info: Optional[Dict[str, Any]] = None) -> Path:
     """Write the log, then the times and boxes (the boxes file marks the sequence as done)."""
     directory = Path(directory)
     log = {"sequence": result.name, "frames": len(result.boxes), "fps": round(result.fps, 3),
            "init_seconds": round(result.times[0], 4), "events": result.events, "flags": result.flags,
            "errors": result.errors, **(info or {})}
-    _atomic_write_text(directory / f"{result.name}_log.json", json.dumps(log, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(directory / f"{result.name}_log.json", json.dumps(log, indent=1, sort_keys=True) + "\n")
     path = directory / f"{result.name}.txt"
     write_results(path, result.boxes, times=result.times)
     return path

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import random
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 import torch
+
+from pytracking_ebm.io import atomic_write
 
 PathLike = Union[str, os.PathLike]
 FORMAT = "ltr-checkpoint-v1"
@@ -37,22 +38,7 @@ def list_checkpoints(directory: PathLike) -> List[Path]:
 
 def save_checkpoint(state: Dict[str, Any], path: PathLike, keep_last: Optional[int] = 2) -> Path:
     """Write ``state`` to ``path`` via a temp file and an atomic rename; prune older epochs."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make checkpoints private to the user
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    path = atomic_write(path, lambda tmp: torch.save(state, tmp))
     if keep_last:
         for old in list_checkpoints(path.parent)[:-keep_last]:
             old.unlink()

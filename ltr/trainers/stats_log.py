@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
 import torch
+
+from pytracking_ebm.io import atomic_write
 
 
 class AverageStats:
@@ -58,13 +59,15 @@ class CsvLog:
             rows = list(csv.DictReader(f))
         rows = [r for r in rows if int(r["epoch"]) <= epoch]
         fields = list(rows[0].keys()) if rows else None
-        tmp = self.path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as f:
-            if fields:
-                writer = csv.DictWriter(f, fieldnames=fields)
-                writer.writeheader()
-                writer.writerows(rows)
-        os.replace(tmp, self.path)
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w", newline="") as f:
+                if fields:
+                    writer = csv.DictWriter(f, fieldnames=fields)
+                    writer.writeheader()
+                    writer.writerows(rows)
+
+        atomic_write(self.path, write)
 
     def append(self, row: Mapping[str, object]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

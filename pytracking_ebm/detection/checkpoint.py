@@ -18,22 +18,13 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 
+from ..io import atomic_write, atomic_write_json
 from .model import EBMDetector, ModelSpec
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_detector_weights", "load_backbone_weights", "PRETRAINED_VARIABLE"]
 
 PathLike = Union[str, os.PathLike]
 PRETRAINED_VARIABLE = "PRETRAINED_DIR"
-
-
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _paths(path: PathLike) -> Tuple[Path, Path]:
@@ -48,9 +39,9 @@ def save_checkpoint(path: PathLike, model: EBMDetector, info: Dict[str, Any],
     pt, js = _paths(path)
     pt.parent.mkdir(parents=True, exist_ok=True)
     payload = {"model": model.state_dict(), **(state or {})}
-    _atomic(pt, lambda p: torch.save(payload, p))
+    atomic_write(pt, lambda p: torch.save(payload, p))
     doc = {"spec": json.loads(model.spec.to_json()), **info}
-    _atomic(js, lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"))
+    atomic_write_json(js, doc)
     return pt
 
 

@@ -16,6 +16,7 @@ from pycocotools.cocoeval import COCOeval
 from torch import Tensor
 
 from ..boxes import xyxy_to_xywh
+from ..io import atomic_write_text
 
 __all__ = ["to_coco_results", "coco_ap", "evaluate_results_file", "save_results"]
 
@@ -60,7 +61,4 @@ def evaluate_results_file(ann_file: PathLike, results_file: PathLike, verbose: b
 
 def save_results(results: List[Dict], path: PathLike) -> None:
     """Write a results JSON atomically."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(results, f)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(results))

@@ -26,6 +26,8 @@ from typing import Dict, List, Tuple, Union
 import cv2
 import numpy as np
 
+from ..io import atomic_write_text
+
 __all__ = ["CLASSES", "write_synthetic_coco", "render_image"]
 
 CLASSES = ("checker", "stripes", "disc", "ring")
@@ -123,10 +125,7 @@ def _write_split(root: Path, split: str, num: int, rng: np.random.Generator, siz
             ann_id += 1
     coco = {"images": images, "annotations": annotations,
             "categories": [{"id": k + 1, "name": n, "supercategory": "shape"} for k, n in enumerate(CLASSES)]}
-    (root / "annotations").mkdir(exist_ok=True)
-    tmp = root / "annotations" / f".instances_{split}.json.tmp"
-    tmp.write_text(json.dumps(coco))
-    os.replace(tmp, root / "annotations" / f"instances_{split}.json")
+    atomic_write_text(root / "annotations" / f"instances_{split}.json", json.dumps(coco))
     return first_id + num
 
 

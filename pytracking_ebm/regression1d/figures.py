@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.colors import PowerNorm  # noqa: E402
 
+from ..io import atomic_write  # noqa: E402
 from .datasets import make_training_set  # noqa: E402
 from .evaluate import Y_RANGE, grid, model_scores_grid, true_log_density_grid  # noqa: E402
 from .hparams import METHODS  # noqa: E402
@@ -64,9 +65,7 @@ def plot_training_data(ax, dataset_id: int) -> None:
 
 def _save(fig, path: str) -> None:
     fig.tight_layout()
-    tmp = f"{path}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=DPI)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI))
     plt.close(fig)
 
 

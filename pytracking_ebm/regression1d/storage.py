@@ -1,24 +1,14 @@
-"""Atomic writes: a file is either absent or complete, even if the process is killed."""
+"""Run storage: torch and JSON files written atomically through :mod:`pytracking_ebm.io`."""
 from __future__ import annotations
 
 import json
-import os
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
-__all__ = ["atomic_write", "save_torch", "save_json", "load_json"]
+from ..io import atomic_write, atomic_write_json
 
-
-def atomic_write(path: str, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+__all__ = ["save_torch", "save_json", "load_json"]
 
 
 def save_torch(obj: Any, path: str) -> None:
@@ -28,11 +18,7 @@ def save_torch(obj: Any, path: str) -> None:
 
 def save_json(obj: Any, path: str) -> None:
     """Write ``obj`` as indented JSON atomically."""
-    def write(p: str) -> None:
-        with open(p, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-    atomic_write(path, write)
+    atomic_write_json(path, obj)
 
 
 def load_json(path: str) -> Any:

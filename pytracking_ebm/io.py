@@ -1,0 +1,53 @@
+"""Atomic file writes: a file is either absent or complete, even if the process is killed.
+
+Every writer of results, checkpoints, tables and figures in ``pytracking_ebm``, ``ltr`` and
+``pytracking`` goes through :func:`atomic_write` (``evaluation``, which depends on none of
+these packages, has its own in ``evaluation/results.py``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Union
+
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json"]
+
+PathLike = Union[str, os.PathLike]
+
+
+def atomic_write(path: PathLike, write: Callable[[str], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it onto ``path``.
+
+    The temporary name starts with '.' and keeps ``path``'s suffix (so writers that infer the
+    format from it, such as matplotlib's ``savefig``, still work); it gets the usual file mode
+    rather than ``mkstemp``'s private 0600, is flushed to disk before the rename, and is
+    removed if ``write`` fails. Parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def atomic_write_text(path: PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def atomic_write_json(path: PathLike, obj: Any, indent: int = 2) -> Path:
+    """Write ``obj`` as JSON to ``path`` atomically."""
+    return atomic_write_text(path, json.dumps(obj, indent=indent) + "\n")
