@@ -6,7 +6,9 @@ import sys
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
+
+from ..sequence import Sequence
 
 PathLike = Union[str, os.PathLike]
 
@@ -151,3 +153,20 @@ def raise_problems(dataset: str, problems: list[str]) -> None:
     if problems:
         raise ValueError(f"{dataset}: frame count differs from annotation count for "
                          f"{len(problems)} sequence(s): {summarise(problems, 5)}")
+
+
+def load_listed(dataset: str, root: Path, names: list[str], wanted: Optional[Iterable[str]], partial: bool,
+                annotation_path: Callable[[str], Path], load_one: Callable[[str, list[str]], Sequence]) -> list[Sequence]:
+    """The sequences of a dataset with an embedded sequence table (OTB, UAV123, NfS).
+
+    Selects ``wanted`` among ``names``, drops (with ``partial``) or reports the ones whose
+    annotation file is missing, loads the rest with ``load_one(name, problems)`` and raises
+    one error naming every sequence whose frames and annotations disagree.
+    """
+    names = select(names, wanted, dataset)
+    present = {n: annotation_path(n).is_file() for n in names}
+    names = drop_missing(names, present, dataset, root, partial)
+    problems: list[str] = []
+    result = [load_one(n, problems) for n in names]
+    raise_problems(dataset, problems)
+    return result

@@ -35,8 +35,8 @@ import numpy as np
 
 from ..annotations import read_boxes, read_nfs_annotation
 from ..sequence import Sequence
-from .common import (PathLike, check_frame_count, check_frames_exist, dataset_root,
-                     drop_missing, raise_problems, read_data_lines, select)
+from .common import (PathLike, check_frame_count, check_frames_exist, dataset_root, load_listed,
+                     raise_problems, read_data_lines)
 
 NAME = "nfs"
 PREFIX = "nfs_"
@@ -126,10 +126,6 @@ def load(root: Optional[PathLike] = None, *, layout: str = "auto",
         layout = detect_layout(root)
     if layout not in LAYOUTS:
         raise ValueError(f"nfs: unknown layout {layout!r} (use auto, {', '.join(LAYOUTS)})")
-    names = select(list(SEQUENCES), sequences, NAME)
-    present = {n: annotation_path(root, n, layout).is_file() for n in names}
-    names = drop_missing(names, present, NAME, root, partial)
-    problems: list[str] = []
-    result = [load_sequence(root, n, layout, problems=problems) for n in names]
-    raise_problems(NAME, problems)
-    return result
+    return load_listed(NAME, root, list(SEQUENCES), sequences, partial,
+                       lambda n: annotation_path(root, n, layout),
+                       lambda n, problems: load_sequence(root, n, layout, problems=problems))

@@ -18,8 +18,7 @@ from typing import Optional
 
 from ..annotations import read_boxes
 from ..sequence import Sequence
-from .common import (PathLike, check_frames_exist, dataset_root, drop_missing, raise_problems,
-                     read_data_lines, select)
+from .common import PathLike, check_frames_exist, dataset_root, load_listed, raise_problems, read_data_lines
 
 NAME = "uav123"
 PREFIX = "uav_"
@@ -75,10 +74,6 @@ def load(root: Optional[PathLike] = None, *, sequences: Optional[Iterable[str]] 
          partial: bool = False) -> list[Sequence]:
     """Read the 123 UAV123 sequences."""
     root = dataset_root(NAME, root)
-    names = select(list(SEQUENCES), sequences, NAME)
-    present = {n: (root / SEQUENCES[n].annotation_file).is_file() for n in names}
-    names = drop_missing(names, present, NAME, root, partial)
-    problems: list[str] = []
-    result = [load_sequence(root, n, problems=problems) for n in names]
-    raise_problems(NAME, problems)
-    return result
+    return load_listed(NAME, root, list(SEQUENCES), sequences, partial,
+                       lambda n: root / SEQUENCES[n].annotation_file,
+                       lambda n, problems: load_sequence(root, n, problems=problems))
