@@ -155,6 +155,17 @@ def raise_problems(dataset: str, problems: list[str]) -> None:
                          f"{len(problems)} sequence(s): {summarise(problems, 5)}")
 
 
+def listed_sequence(dataset: str, name: str, frames: list[str], boxes, problems: Optional[list[str]],
+                    object_class: Optional[str]) -> Sequence:
+    """A sequence of a table-driven dataset (OTB, UAV123) whose frames were checked to exist;
+    a missing first or last frame goes to ``problems`` (or is raised if it is None)."""
+    own = [] if problems is None else problems
+    check_frames_exist(name, frames, own)
+    if problems is None:
+        raise_problems(dataset, own)
+    return Sequence(name=name, frames=frames, ground_truth=boxes, dataset=dataset, object_class=object_class)
+
+
 def load_listed(dataset: str, root: Path, names: list[str], wanted: Optional[Iterable[str]], partial: bool,
                 annotation_path: Callable[[str], Path], load_one: Callable[[str, list[str]], Sequence]) -> list[Sequence]:
     """The sequences of a dataset with an embedded sequence table (OTB, UAV123, NfS).

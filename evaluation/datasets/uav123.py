@@ -18,7 +18,7 @@ from typing import Optional
 
 from ..annotations import read_boxes
 from ..sequence import Sequence
-from .common import PathLike, check_frames_exist, dataset_root, load_listed, raise_problems, read_data_lines
+from .common import PathLike, dataset_root, listed_sequence, load_listed, read_data_lines
 
 NAME = "uav123"
 PREFIX = "uav_"
@@ -62,12 +62,7 @@ def load_sequence(root: PathLike, name: str, *, problems: Optional[list[str]] = 
     boxes = read_boxes(Path(root) / info.annotation_file)
     prefix = os.path.join(str(root), "data_seq", "UAV123", info.folder, "")
     frames = [f"{prefix}{info.first_frame + i:06d}.jpg" for i in range(len(boxes))]
-    own = [] if problems is None else problems
-    check_frames_exist(name, frames, own)
-    if problems is None:
-        raise_problems(NAME, own)
-    return Sequence(name=name, frames=frames, ground_truth=boxes, dataset=NAME,
-                    object_class=info.object_class)
+    return listed_sequence(NAME, name, frames, boxes, problems, info.object_class)
 
 
 def load(root: Optional[PathLike] = None, *, sequences: Optional[Iterable[str]] = None,
