@@ -55,12 +55,21 @@ def test_training_set_is_fixed_by_its_seed():
 def test_network_matches_plain_layer_stack():
     torch.manual_seed(0)
     net = EnergyNet().double()
-    x, y = torch.randn(4, 1, dtype=torch.float64), torch.randn(4, 7, 1, dtype=torch.float64)
+    x = torch.randn(4, 1, dtype=torch.float64)
+    y = torch.randn(4, 7, 1, dtype=torch.float64, requires_grad=True)
     xf = net.x_features(x)
     z = torch.tanh(net.fc1_xy(torch.cat([xf[:, None].expand(-1, 7, -1), torch.tanh(net.fc1_y(y))], -1)))
     z = torch.tanh(net.fc2_xy(z)) + z
     z = torch.tanh(net.fc3_xy(z)) + z
-    assert torch.allclose(net(x, y), net.fc4_xy(z).squeeze(-1), atol=1e-12)
+    reference = net.fc4_xy(z).squeeze(-1)
+    assert torch.allclose(net(x, y), reference, atol=1e-12)
+    # the score-based losses differentiate w.r.t. y (DSM and SM twice): same derivatives
+    (g_ref,) = torch.autograd.grad(reference.sum(), y, create_graph=True)
+    (g,) = torch.autograd.grad(net(x, y).sum(), y, create_graph=True)
+    assert torch.allclose(g, g_ref, atol=1e-12)
+    (h_ref,) = torch.autograd.grad(g_ref.sum(), y)
+    (h,) = torch.autograd.grad(g.sum(), y)
+    assert torch.allclose(h, h_ref, atol=1e-12)
 
 
 def test_hparams_table_builds_every_loss():
