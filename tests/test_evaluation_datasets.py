@@ -1,5 +1,6 @@
 """Every reader on a synthetic dataset written in its official layout."""
 import os
+import shutil
 from pathlib import Path
 
 import cv2
@@ -239,3 +240,21 @@ def test_unknown_dataset_and_split():
         get_dataset("vot2018")
     with pytest.raises(ValueError, match="no splits"):
         get_dataset("otb", "/", split="val")
+
+
+@pytest.mark.parametrize("dataset, layout, options, removed", [
+    ("lasot", "lasot", {"partial": True}, 1), ("trackingnet", "trackingnet", {"split": "train"}, 1),
+    ("uav123", "uav123", {"partial": True}, 1), ("otb100", "otb", {"partial": True}, 1),
+    ("nfs", "nfs_pytracking", {"partial": True}, 1),
+    ("nfs", "nfs", {"partial": True}, 2),            # the official layout tolerates one frame of difference
+    ("got10k_val", "got10k", {}, 1)])
+def test_every_reader_names_a_sequence_with_missing_frames(roots, tmp_path, dataset, layout, options, removed):
+    """Each reader's per-sequence check reports into the one error of the whole dataset."""
+    source, _ = roots[layout]
+    root = tmp_path / layout
+    shutil.copytree(source, root)
+    sequence = get_dataset(dataset, root, **options)[0]
+    for frame in sequence.frames[-removed:]:
+        os.remove(str(frame).replace(str(source), str(root)))
+    with pytest.raises(ValueError, match=rf"1 sequence\(s\): {sequence.name} \("):
+        get_dataset(dataset, root, **options)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional, Union
@@ -155,14 +156,26 @@ def raise_problems(dataset: str, problems: list[str]) -> None:
                          f"{len(problems)} sequence(s): {summarise(problems, 5)}")
 
 
+@contextmanager
+def collect_problems(dataset: str, problems: Optional[list[str]] = None) -> Iterator[list[str]]:
+    """The list a reader appends frame/annotation disagreements to.
+
+    A caller that loads many sequences passes its own list (and raises once, naming all of
+    them); with ``problems=None`` a fresh list is raised by :func:`raise_problems` when the
+    block ends, so a single sequence's reader fails on its own.
+    """
+    collected = [] if problems is None else problems
+    yield collected
+    if problems is None:
+        raise_problems(dataset, collected)
+
+
 def listed_sequence(dataset: str, name: str, frames: list[str], boxes, problems: Optional[list[str]],
                     object_class: Optional[str]) -> Sequence:
     """A sequence of a table-driven dataset (OTB, UAV123) whose frames were checked to exist;
     a missing first or last frame goes to ``problems`` (or is raised if it is None)."""
-    own = [] if problems is None else problems
-    check_frames_exist(name, frames, own)
-    if problems is None:
-        raise_problems(dataset, own)
+    with collect_problems(dataset, problems) as found:
+        check_frames_exist(name, frames, found)
     return Sequence(name=name, frames=frames, ground_truth=boxes, dataset=dataset, object_class=object_class)
 
 
@@ -177,7 +190,5 @@ def load_listed(dataset: str, root: Path, names: list[str], wanted: Optional[Ite
     names = select(names, wanted, dataset)
     present = {n: annotation_path(n).is_file() for n in names}
     names = drop_missing(names, present, dataset, root, partial)
-    problems: list[str] = []
-    result = [load_one(n, problems) for n in names]
-    raise_problems(dataset, problems)
-    return result
+    with collect_problems(dataset) as problems:
+        return [load_one(n, problems) for n in names]

@@ -18,8 +18,7 @@ from typing import Optional
 
 from ..annotations import read_boxes, read_flags, read_got10k_meta
 from ..sequence import Sequence
-from .common import (PathLike, check_frame_count, dataset_root, drop_missing, raise_problems,
-                     select)
+from .common import PathLike, check_frame_count, collect_problems, dataset_root, drop_missing, select
 
 NAME = "got10k"
 SPLITS = ("val", "test", "train")
@@ -44,12 +43,10 @@ def load_sequence(seq_dir: PathLike, *, dataset: str = NAME,
     name = seq_dir.name
     boxes = read_boxes(seq_dir / "groundtruth.txt")
     frames = list_frames(seq_dir)
-    own = [] if problems is None else problems
     hidden = len(boxes) == 1 and not (seq_dir / "absence.label").is_file()
     if not hidden:
-        check_frame_count(name, frames, len(boxes), own)
-    if problems is None:
-        raise_problems(dataset, own)
+        with collect_problems(dataset, problems) as found:
+            check_frame_count(name, frames, len(boxes), found)
     visible, attributes = None, {}
     if (seq_dir / "absence.label").is_file():
         absence = read_flags(seq_dir / "absence.label")
@@ -102,10 +99,8 @@ def load_split_dir(split_dir: PathLike, *, dataset: str = NAME,
     names = select(sequence_names(split_dir), sequences, dataset)
     present = {n: (split_dir / n / "groundtruth.txt").is_file() for n in names}
     names = drop_missing(names, present, dataset, split_dir, partial)
-    problems: list[str] = []
-    result = [load_sequence(split_dir / n, dataset=dataset, problems=problems) for n in names]
-    raise_problems(dataset, problems)
-    return result
+    with collect_problems(dataset) as problems:
+        return [load_sequence(split_dir / n, dataset=dataset, problems=problems) for n in names]
 
 
 def load(root: Optional[PathLike] = None, *, split: str = "val",

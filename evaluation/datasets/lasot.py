@@ -15,8 +15,8 @@ from typing import Optional
 
 from ..annotations import read_boxes, read_flags
 from ..sequence import Sequence
-from .common import (PathLike, check_frames_exist, dataset_root, drop_missing,
-                     raise_problems, read_data_lines, select)
+from .common import (PathLike, check_frames_exist, collect_problems, dataset_root, drop_missing,
+                     read_data_lines, select)
 
 NAME = "lasot"
 TEST_SEQUENCES: list[str] = read_data_lines("lasot_testing_set.txt")
@@ -50,10 +50,8 @@ def load_sequence(root: PathLike, name: str, *, problems: Optional[list[str]] = 
     prefix = os.path.join(str(seq_dir), "img", "")      # strings: pathlib per frame is slow
     frames = [f"{prefix}{i + 1:08d}.jpg" for i in range(len(boxes))]
     if check_frames:
-        own = [] if problems is None else problems
-        check_frames_exist(name, frames, own, after=frame_path(root, name, len(boxes)))
-        if problems is None:
-            raise_problems(NAME, own)
+        with collect_problems(NAME, problems) as found:
+            check_frames_exist(name, frames, found, after=frame_path(root, name, len(boxes)))
     return Sequence(name=name, frames=frames, ground_truth=boxes, dataset=NAME,
                     visible=(occlusion == 0) & (out_of_view == 0),
                     object_class=name.rsplit("-", 1)[0],
@@ -85,8 +83,6 @@ def load(root: Optional[PathLike] = None, *, split: str = "test",
     names = select(sequence_names(root, split), sequences, NAME)
     present = {n: (sequence_dir(root, n) / "groundtruth.txt").is_file() for n in names}
     names = drop_missing(names, present, NAME, root, partial)
-    problems: list[str] = []
-    result = [load_sequence(root, n, problems=problems, check_frames=check_frames) for n in names]
-    raise_problems(NAME, problems)
-    return result
+    with collect_problems(NAME) as problems:
+        return [load_sequence(root, n, problems=problems, check_frames=check_frames) for n in names]
 

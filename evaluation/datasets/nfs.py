@@ -35,8 +35,8 @@ import numpy as np
 
 from ..annotations import read_boxes, read_nfs_annotation
 from ..sequence import Sequence
-from .common import (PathLike, check_frame_count, check_frames_exist, dataset_root, load_listed,
-                     raise_problems, read_data_lines)
+from .common import (PathLike, check_frame_count, check_frames_exist, collect_problems, dataset_root,
+                     load_listed, read_data_lines)
 
 NAME = "nfs"
 PREFIX = "nfs_"
@@ -82,14 +82,14 @@ def load_sequence(root: PathLike, name: str, layout: str, *,
                   problems: Optional[list[str]] = None) -> Sequence:
     """Read one NfS 30 fps sequence from either layout."""
     info = SEQUENCES[name]
-    own = [] if problems is None else problems
     visible, attributes = None, {}
     if layout == "pytracking":
         boxes = read_boxes(annotation_path(root, name, layout))
         folder = Path(root) / "sequences" / info.video
         prefix = os.path.join(str(folder), "")
         frames = [f"{prefix}{i:05d}.jpg" for i in range(1, len(boxes) + 1)]
-        check_frames_exist(name, frames, own, after=str(folder / f"{len(boxes) + 1:05d}.jpg"))
+        with collect_problems(NAME, problems) as found:
+            check_frames_exist(name, frames, found, after=str(folder / f"{len(boxes) + 1:05d}.jpg"))
     elif layout == "official":
         anno = read_nfs_annotation(annotation_path(root, name, layout))
         folder = Path(root) / info.video / "30" / info.video
@@ -100,13 +100,12 @@ def load_sequence(root: PathLike, name: str, layout: str, *,
         if 0 < abs(len(frames) - len(boxes)) <= 1:
             n = min(len(frames), len(boxes))
             frames, boxes, lost, occluded = frames[:n], boxes[:n], lost[:n], occluded[:n]
-        check_frame_count(name, frames, len(boxes), own)
+        with collect_problems(NAME, problems) as found:
+            check_frame_count(name, frames, len(boxes), found)
         visible = lost == 0
         attributes = {"lost": lost.astype(bool), "occluded": occluded.astype(bool)}
     else:
         raise ValueError(f"nfs: unknown layout {layout!r} (use {', '.join(LAYOUTS)})")
-    if problems is None:
-        raise_problems(NAME, own)
     return Sequence(name=name, frames=frames, ground_truth=np.asarray(boxes), dataset=NAME,
                     visible=visible, object_class=info.object_class, attributes=attributes)
 
