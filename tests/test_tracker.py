@@ -83,7 +83,8 @@ def test_tracker_follows_the_object_far_better_than_a_fixed_box(net, sequence):
 
 def test_algorithm_s1_in_the_tracker_never_lowers_the_energy(net, sequence):
     seq, images = sequence
-    tracker = DiMPTracker(small_params(target_not_found_threshold=-1.0), net)  # always refine
+    # always refine, with Algorithm S1 instead of the published always-accept ascent
+    tracker = DiMPTracker(small_params(target_not_found_threshold=-1.0, box_refinement_accept_reject=True), net)
     tracker.initialize(images[0], seq.init_box, seed=1)
     for image in images[1:4]:
         tracker.track(image)
@@ -92,6 +93,15 @@ def test_algorithm_s1_in_the_tracker_never_lowers_the_energy(net, sequence):
         assert (r["energy"] >= r["initial_energy"]).all()
         assert r["energy"].max() >= r["initial_energy"].max()
         assert (r["energy"] > r["initial_energy"]).any()  # and it does move
+
+
+def test_the_papers_trackers_use_the_published_box_ascent():
+    """DESIGN §6: 10 always-taken steps of 2.5e-3 in the relative space, decay 1, top-3 mean."""
+    for name in ("kld_is", "nce", "nce_plus", "prdimp50", "synthetic"):
+        p = importlib.import_module(f"pytracking.parameter.dimp.{name}").parameters()
+        got = (p.box_refinement_space, p.box_refinement_iter, p.box_refinement_step_length,
+               p.box_refinement_step_decay, p.box_refinement_accept_reject, p.iounet_k)
+        assert got == ("relative", 10, 2.5e-3, 1.0, False, 3), name
 
 
 def test_refinement_spaces_and_selection():

@@ -32,11 +32,13 @@ def super_dimp(checkpoint: str, train_command: str, description: str = "") -> Di
         hard_negative_learning_rate=0.02, update_scale_when_uncertain=True,
         # box estimation: the classifier box + 9 random boxes (position jitter 0.1, size 0.5),
         # 10 gradient-ascent steps of 2.5e-3 in the relative box space with no decay, aspect
-        # ratio at most 6, final box = mean of the top 3 by energy. Steps use Algorithm S1's
-        # accept/reject (a step that lowers the energy is not taken).
+        # ratio at most 6, final box = mean of the top 3 by energy. As in the published tracker
+        # (PrDiMP's ascent) every step is taken: with decay 1, Algorithm S1's accept/reject
+        # would freeze a box at its first rejected step (set box_refinement_accept_reject=True
+        # in a parameter file to use it).
         box_refinement_space="relative", iounet_k=3, num_init_random_boxes=9, box_jitter_pos=0.1,
         box_jitter_sz=0.5, maximal_aspect_ratio=6.0, box_refinement_iter=10, box_refinement_step_length=2.5e-3,
-        box_refinement_step_decay=1.0, box_refinement_accept_reject=True,
+        box_refinement_step_decay=1.0, box_refinement_accept_reject=False,
         # the box head's test features only on 2 proposal sizes around the proposals (the
         # energies are those of the whole crop; 0 computes the whole crop, as pytracking)
         box_feature_window=2.0,
