@@ -115,3 +115,17 @@ def test_resume_skips_a_damaged_newest_checkpoint(tmp_path, capsys):
     resumed = make_trainer(tmp_path, init_seed=3)
     assert resumed.load_latest() is not None and resumed.epoch == 1
     assert "cannot read checkpoint" in capsys.readouterr().err
+
+
+def test_csv_log_adds_new_columns_and_truncates_on_resume(tmp_path):
+    from ltr.trainers.stats_log import CsvLog
+    log = CsvLog(tmp_path / "stats.csv")
+    log.append({"epoch": 1, "phase": "train", "Loss/total": 2.0})
+    log.append({"epoch": 2, "phase": "train", "Loss/total": 1.5, "Loss/box": 0.3})   # a new column
+    log.append({"epoch": 3, "phase": "train", "Loss/total": 1.0, "Loss/box": 0.2})
+    rows = read_csv(tmp_path / "stats.csv")
+    assert list(rows[0]) == ["epoch", "phase", "Loss/total", "Loss/box"]
+    assert [r["Loss/box"] for r in rows] == ["", "0.3", "0.2"]
+    log.truncate_after(2)
+    assert [r["epoch"] for r in read_csv(tmp_path / "stats.csv")] == ["1", "2"]
+    assert [p.name for p in tmp_path.iterdir()] == ["stats.csv"]          # no temporary files left

@@ -58,16 +58,7 @@ class CsvLog:
         with open(self.path, newline="") as f:
             rows = list(csv.DictReader(f))
         rows = [r for r in rows if int(r["epoch"]) <= epoch]
-        fields = list(rows[0].keys()) if rows else None
-
-        def write(tmp: str) -> None:
-            with open(tmp, "w", newline="") as f:
-                if fields:
-                    writer = csv.DictWriter(f, fieldnames=fields)
-                    writer.writeheader()
-                    writer.writerows(rows)
-
-        atomic_write(self.path, write)
+        self._rewrite(list(rows[0].keys()) if rows else [], rows)
 
     def append(self, row: Mapping[str, object]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,13 +70,21 @@ class CsvLog:
                 with open(self.path, newline="") as f:
                     rows = list(csv.DictReader(f))
                 fields = header + [k for k in fields if k not in header]
-                with open(self.path, "w", newline="") as f:
-                    writer = csv.DictWriter(f, fieldnames=fields)
-                    writer.writeheader()
-                    writer.writerows(rows)
+                self._rewrite(fields, rows)
         new = not self.path.exists() or self.path.stat().st_size == 0
         with open(self.path, "a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=fields, restval="")
             if new:
                 writer.writeheader()
             writer.writerow(row)
+
+    def _rewrite(self, fields: List[str], rows: List[Dict[str, str]]) -> None:
+        """Replace the file by ``rows`` under the header ``fields`` (atomically; empty when no fields)."""
+        def write(tmp: str) -> None:
+            with open(tmp, "w", newline="") as f:
+                if fields:
+                    writer = csv.DictWriter(f, fieldnames=fields)
+                    writer.writeheader()
+                    writer.writerows(rows)
+
+        atomic_write(self.path, write)

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from ..io import atomic_write, atomic_write_text
 from .engine import train_step
 from .hparams import loss_for, resolve_method
 from .model import EBMDetector
@@ -78,8 +79,7 @@ def write_table(df: pd.DataFrame, path_md: PathLike, index: bool = True, floatfm
     ``floatfmt``: one format or one per column (index first when ``index``).
     """
     path_md = Path(path_md)
-    path_md.parent.mkdir(parents=True, exist_ok=True)
     md = df.to_markdown(index=index, floatfmt=floatfmt)
-    path_md.write_text(md + "\n")
-    df.to_csv(path_md.with_suffix(".csv"), index=index)
+    atomic_write_text(path_md, md + "\n")
+    atomic_write(path_md.with_suffix(".csv"), lambda tmp: df.to_csv(tmp, index=index))
     return md

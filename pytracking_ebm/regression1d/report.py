@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 import pandas as pd
 
+from ..io import atomic_write, atomic_write_text
 from .hparams import METHODS
 from .storage import load_json
 
@@ -58,9 +59,8 @@ def write_report(results_dir: str, figures: bool = True, out_dir: Optional[str] 
     out_dir = out_dir or results_dir
     os.makedirs(out_dir, exist_ok=True)
     table = summary_table(runs)
-    table.to_csv(os.path.join(out_dir, "table.csv"), float_format="%.5f")
-    with open(os.path.join(out_dir, "table.md"), "w") as f:
-        f.write(table.to_markdown(floatfmt=".4f") + "\n")
+    atomic_write(os.path.join(out_dir, "table.csv"), lambda tmp: table.to_csv(tmp, float_format="%.5f"))
+    atomic_write_text(os.path.join(out_dir, "table.md"), table.to_markdown(floatfmt=".4f") + "\n")
     if figures:
         from .figures import write_figures
         write_figures(results_dir, runs, os.path.join(out_dir, "figures"))
