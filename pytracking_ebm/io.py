@@ -1,18 +1,20 @@
-"""Atomic file writes: a file is either absent or complete, even if the process is killed.
+"""Atomic writes: a file or folder is either absent or complete, even if the process is killed.
 
 Every writer of results, checkpoints, tables and figures in ``pytracking_ebm``, ``ltr`` and
-``pytracking`` goes through :func:`atomic_write` (``evaluation``, which depends on none of
-these packages, has its own in ``evaluation/results.py``).
+``pytracking`` goes through :func:`atomic_write`, every writer of a whole folder (the
+synthetic datasets) through :func:`atomic_directory` (``evaluation``, which depends on none of
+these packages, has its own in ``evaluation/results.py`` and ``evaluation/synthetic.py``).
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Union
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_directory"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -51,3 +53,25 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
 def atomic_write_json(path: PathLike, obj: Any, indent: int = 2) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically."""
     return atomic_write_text(path, json.dumps(obj, indent=indent) + "\n")
+
+
+def atomic_directory(root: PathLike, write: Callable[[Path], None]) -> Path:
+    """Call ``write(staging)`` on a temporary sibling folder of ``root``, then rename it to ``root``.
+
+    ``root`` must not exist or be an empty folder, so nothing of the user's is overwritten;
+    if ``write`` fails the staging folder is removed and ``root`` is left as it was.
+    """
+    root = Path(root)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise FileExistsError(f"{root} exists and is not an empty directory; choose a new one")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        write(staging)
+        if root.exists():
+            root.rmdir()                      # empty, checked above
+        os.replace(staging, root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return root

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -223,3 +224,16 @@ def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth,
     assert "0.0008" in sweep and "0.0032" in sweep
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+def test_synthetic_coco_is_reused_and_never_written_over_user_files(tmp_path):
+    root = write_synthetic_coco(tmp_path / "coco", num_train=3, num_val=2, size=64)
+    stamp = (root / "annotations" / "instances_train.json").stat().st_mtime_ns
+    assert write_synthetic_coco(root, num_train=3, num_val=2, size=64) == root           # reused
+    assert (root / "annotations" / "instances_train.json").stat().st_mtime_ns == stamp
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "notes.txt").write_text("keep")
+    with pytest.raises(FileExistsError, match="not an empty directory"):
+        write_synthetic_coco(user, num_train=3, num_val=2, size=64)
+    assert os.listdir(user) == ["notes.txt"]

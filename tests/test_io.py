@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from pytracking_ebm.io import atomic_write, atomic_write_json, atomic_write_text
+from pytracking_ebm.io import atomic_directory, atomic_write, atomic_write_json, atomic_write_text
 
 
 def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
@@ -27,3 +27,23 @@ def test_temp_name_keeps_suffix_and_parents_are_created(tmp_path):
     assert path.exists() and seen[0].endswith(".png") and os.path.basename(seen[0]).startswith(".")
     atomic_write_json(tmp_path / "x.json", {"k": [1, 2]})
     assert (tmp_path / "x.json").read_text() == '{\n  "k": [\n    1,\n    2\n  ]\n}\n'
+
+
+def test_atomic_directory_refuses_user_data_and_leaves_nothing_on_failure(tmp_path):
+    def write(staging):
+        (staging / "a.txt").write_text("data")
+
+    root = atomic_directory(tmp_path / "new", write)
+    assert (root / "a.txt").read_text() == "data"
+    with pytest.raises(FileExistsError, match="not an empty directory"):
+        atomic_directory(root, write)                      # the user's (or an earlier) data stays
+    assert os.listdir(root) == ["a.txt"]
+
+    def broken(staging):
+        write(staging)
+        raise RuntimeError("killed")
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RuntimeError):
+        atomic_directory(tmp_path / "empty", broken)
+    assert sorted(os.listdir(tmp_path)) == ["empty", "new"] and not os.listdir(tmp_path / "empty")

@@ -18,16 +18,13 @@ written here:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 from evaluation import write_synthetic_dataset
 from evaluation.synthetic import render_clip   # not exported by evaluation/__init__ (yet)
+from pytracking_ebm.io import atomic_directory
 
 from .base import PathLike
 
@@ -58,22 +55,6 @@ def _box_rows(boxes: np.ndarray, fmt: str) -> list[str]:
     return [",".join(fmt.format(float(v)) for v in box) for box in boxes]
 
 
-def _atomic(root: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write`` into a temporary sibling folder and rename it to ``root``."""
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise FileExistsError(f"{root} exists and is not an empty directory; choose a new one")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    try:
-        write(staging)
-        if root.exists():
-            root.rmdir()
-        os.replace(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def write_got10k_train(root: PathLike, *, num_frames: int = 24, image_size: tuple[int, int] = (96, 72),
                        seed: int = 0, num_sequences: int = GOT10K_SEQUENCES) -> list[str]:
     """Write ``<root>/train/`` in the GOT-10k layout; returns the sequence names."""
@@ -99,7 +80,7 @@ def write_got10k_train(root: PathLike, *, num_frames: int = 24, image_size: tupl
                 f"resolution: ({image_size[0]}, {image_size[1]})"])
         _write_lines(staging / "train" / "list.txt", names)
 
-    _atomic(Path(root), write)
+    atomic_directory(root, write)
     return names
 
 
@@ -118,7 +99,7 @@ def write_trackingnet_train(root: PathLike, *, num_frames: int = 24, image_size:
                 _write_image(set_dir / "frames" / name / f"{t}.jpg", frame)
             _write_lines(set_dir / "anno" / f"{name}.txt", _box_rows(clip.boxes[0], "{:.2f}"))
 
-    _atomic(Path(root), write)
+    atomic_directory(root, write)
     return names
 
 
@@ -171,7 +152,7 @@ def write_coco(root: PathLike, *, image_size: tuple[int, int] = (96, 72), seed: 
             "licenses": [{"id": 1, "name": "synthetic", "url": ""}],
             "images": images, "annotations": annotations, "categories": _CATEGORIES})])
 
-    _atomic(Path(root), write)
+    atomic_directory(root, write)
     return 2 * num_images
 
 

@@ -26,7 +26,7 @@ from typing import Dict, List, Tuple, Union
 import cv2
 import numpy as np
 
-from ..io import atomic_write_text
+from ..io import atomic_directory, atomic_write_text
 
 __all__ = ["CLASSES", "write_synthetic_coco", "render_image"]
 
@@ -131,12 +131,18 @@ def _write_split(root: Path, split: str, num: int, rng: np.random.Generator, siz
 
 def write_synthetic_coco(root: PathLike, num_train: int = 300, num_val: int = 60, size: int = 128,
                          seed: int = 0) -> Path:
-    """Write ``train`` and ``val`` splits under ``root`` (skipped if both JSON files exist)."""
+    """Write ``train`` and ``val`` splits under ``root``; a complete earlier one is reused.
+
+    Otherwise ``root`` must not exist or be empty: the dataset is built in a sibling folder and
+    renamed into place, so no file of the user's is overwritten and no half-written dataset stays.
+    """
     root = Path(root)
-    done = all((root / "annotations" / f"instances_{s}.json").exists() for s in ("train", "val"))
-    if done:
+    if all((root / "annotations" / f"instances_{s}.json").exists() for s in ("train", "val")):
         return root
-    rng = np.random.default_rng(seed)
-    next_id = _write_split(root, "train", num_train, rng, size, first_id=1)
-    _write_split(root, "val", num_val, rng, size, first_id=next_id)
-    return root
+
+    def write(staging: Path) -> None:
+        rng = np.random.default_rng(seed)
+        next_id = _write_split(staging, "train", num_train, rng, size, first_id=1)
+        _write_split(staging, "val", num_val, rng, size, first_id=next_id)
+
+    return atomic_directory(root, write)
