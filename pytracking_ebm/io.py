@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Union
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_directory"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_image", "atomic_directory"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -53,6 +53,21 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
 def atomic_write_json(path: PathLike, obj: Any, indent: int = 2) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically."""
     return atomic_write_text(path, json.dumps(obj, indent=indent) + "\n")
+
+
+def atomic_write_image(path: PathLike, image_bgr: Any) -> Path:
+    """Write a BGR uint8 image (format from ``path``'s extension, as ``cv2.imwrite``) atomically."""
+    import cv2
+
+    def write(tmp: str) -> None:
+        try:
+            written = cv2.imwrite(tmp, image_bgr)
+        except cv2.error:
+            written = False
+        if not written:
+            raise OSError(f"could not write {path}: use an image extension such as .png or .jpg and a uint8 image")
+
+    return atomic_write(path, write)
 
 
 def atomic_directory(root: PathLike, write: Callable[[Path], None]) -> Path:

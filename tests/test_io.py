@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from pytracking_ebm.io import atomic_directory, atomic_write, atomic_write_json, atomic_write_text
+from pytracking_ebm.io import atomic_directory, atomic_write, atomic_write_image, atomic_write_json, atomic_write_text
 
 
 def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
@@ -47,3 +47,14 @@ def test_atomic_directory_refuses_user_data_and_leaves_nothing_on_failure(tmp_pa
     with pytest.raises(RuntimeError):
         atomic_directory(tmp_path / "empty", broken)
     assert sorted(os.listdir(tmp_path)) == ["empty", "new"] and not os.listdir(tmp_path / "empty")
+
+
+def test_atomic_write_image_round_trip_and_bad_extension(tmp_path):
+    import cv2
+    import numpy as np
+    image = np.zeros((8, 6, 3), np.uint8)
+    image[2:4, 1:3] = (0, 0, 255)
+    np.testing.assert_array_equal(cv2.imread(str(atomic_write_image(tmp_path / "a.png", image))), image)
+    with pytest.raises(OSError, match="could not write"):
+        atomic_write_image(tmp_path / "b.notanimage", image)
+    assert sorted(os.listdir(tmp_path)) == ["a.png"]

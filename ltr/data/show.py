@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ltr.admin.environment import MissingPathError, add_env_arguments, env_from_args
+from pytracking_ebm.io import atomic_write_image
 
 from .pipeline import build_dimp_pipeline
 from .sampler import DiMPSampler
@@ -98,9 +99,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     sampler = data.train_sampler if args.split == "train" else data.val_sampler
     picture = render_samples(sampler, args.n, num_proposals=args.proposals, tile=args.tile, first_index=args.first)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(args.out, picture):
-        print(f"show: could not write {args.out}", file=sys.stderr)
+    try:
+        atomic_write_image(args.out, picture)
+    except OSError as err:
+        print(f"show: {err}", file=sys.stderr)
         return 1
     print(f"wrote {args.out}: {args.n} {args.split} samples of {args.setting} (rows: 3 train + 3 test crops)")
     return 0

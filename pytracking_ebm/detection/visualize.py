@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from torch import Tensor
 
+from ..io import atomic_write_image
+
 __all__ = ["draw_refinement", "save_image"]
 
 
@@ -35,6 +37,5 @@ def draw_refinement(image: Tensor, before: Dict[str, Tensor], after: Dict[str, T
 
 
 def save_image(img: np.ndarray, path: Union[str, os.PathLike]) -> None:
-    """Write an RGB uint8 image (format from the extension)."""
-    if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"could not write {path}")
+    """Write an RGB uint8 image (format from the extension), atomically."""
+    atomic_write_image(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
