@@ -1,7 +1,9 @@
 """1D regression: true densities, samplers, KL evaluator, training, resume, CLI (issue 4)."""
+import json
 import math
 import os
 
+import pandas as pd
 import pytest
 import scipy.stats
 import torch
@@ -164,6 +166,10 @@ def test_cli_run_resume_report_predict(tmp_path, capsys):
     assert cli.main(args) == 0 and os.path.getmtime(model) == stamp          # finished runs are skipped
     table = open(os.path.join(results, "table.md")).read()
     assert "NCE" in table and "SM" in table and "0/1" in table  # runs on dataset 1 / dataset 2
+    runs = pd.read_csv(os.path.join(results, "runs.csv"))
+    kl = json.load(open(os.path.join(os.path.dirname(model), "result.json")))["kl"]
+    assert runs[["method", "dataset", "run"]].values.tolist() == [["nce", 2, 0], ["sm", 2, 0]]
+    assert runs.loc[runs["method"] == "nce", "kl"].item() == pytest.approx(kl, rel=1e-5)
     for name in ("true_density_d1.png", "training_data_d2.png", "learned_d2_nce.png", "learned_d2_all.png"):
         assert os.path.getsize(os.path.join(results, "figures", name)) > 1000
     capsys.readouterr()

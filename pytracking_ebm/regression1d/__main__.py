@@ -2,7 +2,7 @@
 
     run      train and evaluate the protocol (resumable): methods × datasets × runs
     predict  mode of p(y|x; θ) by Algorithm S1 and its density, for a trained model
-    report   rewrite table.md, table.csv and the figures from the finished runs
+    report   rewrite table.md, table.csv, runs.csv and the figures from the finished runs
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--iters", type=int, default=20, help="T of Algorithm S1")
     predict.add_argument("--decay", type=float, default=0.5, help="η of Algorithm S1")
 
-    report = sub.add_parser("report", help="rewrite table.md, table.csv and figures from finished runs")
+    report = sub.add_parser("report", help="rewrite table.md, table.csv, runs.csv and figures from finished runs")
     report.add_argument("--results", default="regression1d_results")
     report.add_argument("--no-figures", action="store_true")
     return parser

@@ -52,13 +52,15 @@ def summary_table(runs: pd.DataFrame, best_of: int = BEST_OF, datasets: Sequence
 
 
 def write_report(results_dir: str, figures: bool = True, out_dir: Optional[str] = None) -> pd.DataFrame:
-    """Write table.csv, table.md (and the figures) for the finished runs in ``results_dir``."""
+    """Write table.csv, table.md, runs.csv (one row per run) and the figures for ``results_dir``."""
     runs = collect(results_dir)
     if runs.empty:
         raise ValueError(f"no finished runs in {results_dir}; run `python -m pytracking_ebm.regression1d run` first")
     out_dir = out_dir or results_dir
     os.makedirs(out_dir, exist_ok=True)
     table = summary_table(runs)
+    atomic_write(os.path.join(out_dir, "runs.csv"),
+                 lambda tmp: runs.sort_values(["dataset", "method", "run"]).to_csv(tmp, index=False, float_format="%.6g"))
     atomic_write(os.path.join(out_dir, "table.csv"), lambda tmp: table.to_csv(tmp, float_format="%.5f"))
     atomic_write_text(os.path.join(out_dir, "table.md"), table.to_markdown(floatfmt=".4f") + "\n")
     if figures:

@@ -5,7 +5,7 @@ Layout of a results directory::
     runs/d<dataset>/<method>/run<k>/checkpoint.pt   training state after the last complete epoch
                                     model.pt, model.json   the trained network (state_dict + JSON)
                                     result.json     KL, training time; written last, marks the run done
-    table.md, table.csv, figures/*.png               written by :func:`write_report`
+    table.md, table.csv, runs.csv, figures/*.png     written by :func:`write_report`
 
 Run k of every method and dataset uses seed ``seed + k`` (network initialisation, data order
 and loss sampling), so methods are compared from the same initialisations. Jobs go run by
