@@ -1,5 +1,4 @@
 """1D regression: true densities, samplers, KL evaluator, training, resume, CLI (issue 4)."""
-import json
 import math
 import os
 
@@ -13,6 +12,7 @@ from pytracking_ebm.regression1d.datasets import get_dataset, make_training_set
 from pytracking_ebm.regression1d.evaluate import evaluate_kl, grid, kl_divergence, true_log_density_grid
 from pytracking_ebm.regression1d.hparams import METHODS, loss_hparams, resolve_method
 from pytracking_ebm.regression1d.network import EnergyNet, load_model, save_model
+from pytracking_ebm.regression1d.storage import load_json
 from pytracking_ebm.regression1d.train import build_loss, init_network, make_config, train
 
 XS = (-2.5, -1.0, -0.3, 0.0, 0.4, 1.5, 2.9)
@@ -167,7 +167,7 @@ def test_cli_run_resume_report_predict(tmp_path, capsys):
     table = open(os.path.join(results, "table.md")).read()
     assert "NCE" in table and "SM" in table and "0/1" in table  # runs on dataset 1 / dataset 2
     runs = pd.read_csv(os.path.join(results, "runs.csv"))
-    kl = json.load(open(os.path.join(os.path.dirname(model), "result.json")))["kl"]
+    kl = load_json(os.path.join(os.path.dirname(model), "result.json"))["kl"]
     assert runs[["method", "dataset", "run"]].values.tolist() == [["nce", 2, 0], ["sm", 2, 0]]
     assert runs.loc[runs["method"] == "nce", "kl"].item() == pytest.approx(kl, rel=1e-5)
     for name in ("true_density_d1.png", "training_data_d2.png", "learned_d2_nce.png", "learned_d2_all.png"):
