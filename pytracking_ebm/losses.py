@@ -1,6 +1,6 @@
 """Losses for training a conditional energy-based model ``p(y|x) ∝ exp f(x, y)``.
 
-Seven estimators of the paper (DESIGN.md §3), in two layers:
+Seven estimators of the paper (docs/design.md §3), in two layers:
 
 * functions (``ml_is``, ``kld_is``, ``nce``, ``ml_mcmc``, ``dsm``, ``sm``) that compute one
   loss from what the caller already has: scores and log-densities for the sampling-based

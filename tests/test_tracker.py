@@ -96,7 +96,7 @@ def test_algorithm_s1_in_the_tracker_never_lowers_the_energy(net, sequence):
 
 
 def test_the_papers_trackers_use_the_published_box_ascent():
-    """DESIGN §6: 10 always-taken steps of 2.5e-3 in the relative space, decay 1, top-3 mean."""
+    """docs/design.md §7: 10 always-taken steps of 2.5e-3 in the relative space, decay 1, top-3 mean."""
     for name in ("kld_is", "nce", "nce_plus", "prdimp50", "synthetic"):
         p = importlib.import_module(f"pytracking.parameter.dimp.{name}").parameters()
         got = (p.box_refinement_space, p.box_refinement_iter, p.box_refinement_step_length,

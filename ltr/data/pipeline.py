@@ -1,4 +1,4 @@
-"""Build the DiMP training data pipeline with the paper's numbers as defaults (DESIGN.md §6).
+"""Build the DiMP training data pipeline with the paper's numbers as defaults (docs/design.md §6).
 
 Training settings and the sample viewer both call :func:`build_dimp_pipeline`; only the box
 loss differs between the settings ``kld_is``, ``nce`` and ``nce_plus``.

@@ -53,7 +53,7 @@ class FrameSet:
 class DiMPProcessing:
     """Crops, augmentation, box candidates and labels for one training sample.
 
-    Attributes are the paper's numbers (DESIGN.md §6); ``box_loss`` is the setting's
+    Attributes are the paper's numbers (docs/design.md §6); ``box_loss`` is the setting's
     sampling-based loss (KLD-IS, NCE, NCE+, ML-IS), which draws the candidates.
     """
 

@@ -7,7 +7,7 @@ baseline) is the same whatever EBM loss is used, as in the paper where the head 
 on a frozen Faster R-CNN.
 
 EBM head loss: every ground-truth box ``y_i`` is put in its own relative space
-``[cx/w_i, cy/h_i, log w, log h]`` (DESIGN.md §3); the loss object from
+``[cx/w_i, cy/h_i, log w, log h]`` (docs/design.md §3); the loss object from
 :mod:`pytracking_ebm.losses` draws its samples there and calls back an energy that maps
 relative boxes to ``f(x, y)_c`` through PrRoIPool.
 """

@@ -1,6 +1,6 @@
 """What the DiMP settings share: the paper's training set-up and the code that runs a setting.
 
-:func:`paper_settings` is the set-up of DiMP-KLD-IS / -NCE / -NCE+ (Appendix D.1, DESIGN.md §6):
+:func:`paper_settings` is the set-up of DiMP-KLD-IS / -NCE / -NCE+ (Appendix D.1, docs/design.md §6):
 pytracking's super_dimp with batch 20, LaSOT weight 1.0, 40 000 samples per epoch, random
 horizontal flips and a frozen conv1 / bn1 / layer1 / layer2. The setting files change only
 the box loss (or, for the comparison settings, what they list).

@@ -6,7 +6,7 @@ from pytracking.tracker.dimp import DiMPParams
 
 
 def super_dimp(checkpoint: str, train_command: str, description: str = "") -> DiMPParams:
-    """super_dimp's numbers (DESIGN.md §6), with the network ``checkpoint``."""
+    """super_dimp's numbers (docs/design.md §7), with the network ``checkpoint``."""
     return DiMPParams(
         checkpoint=checkpoint, train_command=train_command, description=description,
         # 352x352 crops (22 x 16) of 6 times the target size; 'inside_major' keeps the crop
