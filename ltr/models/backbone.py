@@ -106,6 +106,10 @@ def load_imagenet_weights(backbone: ResNetBackbone, path: Union[str, os.PathLike
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     state = {k: v for k, v in state.items() if k.split(".")[0] in STAGES}
+    own = backbone.state_dict()
+    wrong = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    if wrong:
+        raise ValueError(f"{path} is not a torchvision {backbone.arch} state_dict: shapes differ for {wrong[:5]}")
     missing, unexpected = backbone.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ValueError(f"{path} is not a torchvision {backbone.arch} state_dict: missing {missing[:5]}, "
