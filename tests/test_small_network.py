@@ -176,3 +176,12 @@ def test_nce_plus18_trains_exports_and_tracks(tmp_path, monkeypatch, capsys):
     with pytest.raises(CheckpointMissing, match="ltr.export"):
         from pytracking.tracker.dimp import build
         build(params.parameters())
+
+
+def test_datasets_flag_overrides_the_mix_and_is_recorded():
+    import argparse
+    s = importlib.import_module("ltr.train_settings.dimp.nce_plus18").settings()
+    args = argparse.Namespace(synthetic=False, epochs=None, samples_per_epoch=None, batch_size=None, workers=None,
+                              seed=None, datasets="semireal=1,synthetic=0.2")
+    changed = _base.apply_overrides(s, args)
+    assert s.datasets == {"semireal": 1.0, "synthetic": 0.2} and changed["datasets"] == s.datasets

@@ -42,7 +42,7 @@ class GOT10kFolder(GOT10k):
     ``val/`` of a generated set.
     """
 
-    def __init__(self, folder: PathLike, name: str = "got10k_folder"):  # noqa: super().__init__ not wanted
+    def __init__(self, folder: PathLike, name: str = "got10k_folder"):  # GOT10k.__init__ would read root/train
         folder = Path(folder).expanduser()
         if not folder.is_dir():
             raise MissingPathError(f"{name}: {folder} is not a directory (expected GOT-10k's layout with list.txt)")

@@ -137,22 +137,25 @@ def build_box_loss(s: DiMPSettings):
 
 
 def build_data(s: DiMPSettings, box_loss, env=None, synthetic_dir: Optional[Path] = None, rank: int = 0,
-               world: int = 1):
+               world: int = 1, mix_dir: Optional[Path] = None):
     """The colleague-owned data pipeline (``ltr.data.build_dimp_pipeline``) with this setting's numbers.
 
-    In a DDP run each of the ``world`` processes loads its share of every epoch, ``batch_size``
-    sequences per batch.
+    ``synthetic_dir`` (a ``--synthetic`` run) replaces every dataset by a synthetic one; a
+    setting that names ``synthetic`` among its datasets finds those sets in ``mix_dir``
+    (default ``workspace/synthetic_data``). In a DDP run each of the ``world`` processes loads
+    its share of every epoch, ``batch_size`` sequences per batch.
     """
     from ltr.data import build_dimp_pipeline
     from ltr.data.mixture import build_named_pipeline
-    if synthetic_dir is not None and world > 1:  # one process writes the synthetic sets, the others wait
+    folder = synthetic_dir
+    if folder is None and ("synthetic" in s.datasets or "synthetic" in s.val_datasets):
+        folder = mix_dir or Path((env.get("workspace_dir") if env is not None else None) or "workspace") / "synthetic_data"
+    if folder is not None and world > 1:  # one process writes the synthetic sets, the others wait
         from ltr.dataset import write_synthetic_training_data
         if rank == 0:
-            write_synthetic_training_data(synthetic_dir)
+            write_synthetic_training_data(folder)
         torch.distributed.barrier()
     if s.datasets:  # the setting names its sets; under --synthetic each reads a synthetic stand-in
-        needs_folder = synthetic_dir is not None or "synthetic" in s.datasets or "synthetic" in s.val_datasets
-        folder = synthetic_dir if synthetic_dir is not None else (_synthetic_folder(env) if needs_folder else None)
         return build_named_pipeline(
             box_loss, s.datasets, s.val_datasets or {"got10k_val": 1.0}, env=env, synthetic_dir=folder,
             synthetic_only=synthetic_dir is not None, batch_size=s.batch_size, num_workers=s.num_workers,
@@ -164,11 +167,6 @@ def build_data(s: DiMPSettings, box_loss, env=None, synthetic_dir: Optional[Path
         samples_per_epoch=s.samples_per_epoch, val_samples_per_epoch=s.val_samples_per_epoch,
         dataset_weights=s.dataset_weights, max_gap=s.max_gap, num_train_frames=s.num_train_frames,
         num_test_frames=s.num_test_frames, seed=s.seed, rank=rank, world_size=world, **s.processing)
-
-
-def _synthetic_folder(env) -> Path:
-    """Where the built-in synthetic sets are written when a setting mixes them into real data."""
-    return Path((env.get("workspace_dir") if env is not None else None) or "workspace") / "synthetic_data"
 
 
 # --------------------------------------------------------------------------- running a setting
@@ -232,7 +230,8 @@ def build_trainer(s: DiMPSettings, name: str, workspace: Path, device: torch.dev
         load_imagenet_weights(net.backbone, weights)
     net.to(device)
     box_loss = build_box_loss(s)
-    data = build_data(s, box_loss, env=env, synthetic_dir=synthetic_dir, rank=rank(), world=world_size())
+    data = build_data(s, box_loss, env=env, synthetic_dir=synthetic_dir, rank=rank(), world=world_size(),
+                      mix_dir=workspace / "synthetic_data")
     actor = TrackingActor(wrap_ddp(net, device), box_loss, s.loss_weights, s.hinge_threshold)
     optimizer = build_optimizer(net, s)
     phases = [Phase("train", data.train_loader, True, 1), Phase("val", data.val_loader, False, s.val_interval)]
