@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 from evaluation.datasets import got10k as got10k_format
+from pytracking_ebm.losses import SampledLoss
 
 from ltr.admin.environment import EnvSettings, MissingPathError, load_env
 from ltr.dataset import COCO, GOT10k, LaSOT, TrackingDataset, TrackingNet, write_synthetic_training_data
@@ -130,7 +131,7 @@ def named_datasets(weights: Mapping[str, float], env: Optional[EnvSettings] = No
     return datasets, out
 
 
-def build_named_pipeline(box_loss, train: Mapping[str, float], val: Mapping[str, float], *,
+def build_named_pipeline(box_loss: Union[str, SampledLoss], train: Mapping[str, float], val: Mapping[str, float], *,
                          env: Optional[EnvSettings] = None, synthetic_dir: Optional[PathLike] = None,
                          synthetic_only: bool = False, batch_size: int = 20, num_workers: int = 8,
                          samples_per_epoch: int = 40000, val_samples_per_epoch: int = 10000, max_gap: int = 200,

@@ -9,7 +9,7 @@ def settings():
     s = paper_settings("nce_plus", sigmas=(0.05, 0.5), num_samples=128, beta=0.1)
     # Network (pytracking's DiMP-18 layout): ResNet-18 to layer3 (64 / 128 / 256 channels); the
     # classifier on layer3 with 256 feature channels, the box head on layer2 + layer3 with
-    # 128-wide convolutions and fully connected layers (fp16 file 11.5 MB; the box head's
+    # 128-wide convolutions and fully connected layers (fp16 file 11.1 MiB; the box head's
     # ascent dominates a frame's time, and half its width is 15 % faster). No ImageNet
     # weights exist offline: nothing is frozen and the whole network learns from scratch
     # (PRETRAINED_DIR/resnet18.pth is used when present).
@@ -30,7 +30,7 @@ def settings():
     s.val_datasets = {"semireal_val": 1.0}
     s.max_gap = 100
     s.val_samples_per_epoch, s.val_interval = 96, 2
-    # About an hour on the 2-core CPU (0.8 samples/s measured): 8 epochs x 320 samples,
+    # About an hour on the 2-core CPU (0.8 samples/s measured when idle): 8 epochs x 320 samples,
     # batch 8, 2 workers. For a GPU see ltr/README.md (more samples, larger batches, 15 workers).
     s.batch_size, s.samples_per_epoch, s.epochs, s.num_workers = 8, 320, 8, 2
     # From scratch every part learns at Adam's usual rates (the paper's 2e-5 backbone rate is
