@@ -7,7 +7,7 @@ setup(
     description="Energy-based models for regression: losses, refinement, tracking, detection, 1D regression",
     python_requires=">=3.9",
     packages=find_packages(include=["pytracking_ebm*", "ltr*", "pytracking*", "evaluation*"]),
-    package_data={"": ["*.txt", "*.json", "*.toml"]},
+    package_data={"": ["*.txt", "*.json", "*.toml"], "pytracking": ["pretrained/*.pth", "pretrained/*.md"]},
     include_package_data=True,
     install_requires=[
         "torch==2.14.1",

@@ -36,6 +36,9 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--samples-per-epoch", type=int, help="training samples per epoch")
     g.add_argument("--batch-size", type=int, help="sequences per batch (per process under torchrun)")
     g.add_argument("--seed", type=int, help="random seed")
+    g.add_argument("--datasets", metavar="NAME=W,...",
+                   help="training sets with weights for settings that name theirs, e.g. semireal=1,synthetic=0.2 "
+                        "(names: lasot, got10k, trackingnet, coco, semireal, synthetic)")
     g.add_argument("--workspace", help="where checkpoints/<module>/<setting>/ and runs/<module>/<setting>/ "
                                        "go (default: WORKSPACE_DIR, else ./workspace)")
     g.add_argument("--synthetic", action="store_true",

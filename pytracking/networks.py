@@ -4,7 +4,8 @@ A parameter file names its network as a trained setting, ``"dimp/nce_plus"``: th
 checkpoint ``<workspace>/checkpoints/dimp/nce_plus/epoch_*.pth`` written by
 ``python ltr/run_training.py dimp nce_plus`` (workspace from ``WORKSPACE_DIR``, the shared
 path file, else ``./workspace``). ``--checkpoint`` replaces it by a file: one of ours, or a
-published pytracking network (``super_dimp.pth``, ``dimp50.pth``, ``prdimp50.pth``).
+published pytracking network (``super_dimp.pth``, ``dimp50.pth``, ``prdimp50.pth``), or a
+shipped network file (``python -m ltr.export``: fp16 weights, loaded back into fp32).
 """
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def load_network(path: PathLike, device: Union[str, torch.device] = "cpu",
                  official_spec: Optional[DiMPNetSpec] = None) -> Tuple[DiMPNet, Dict[str, Any]]:
     """Build and load the network of a checkpoint file, in eval mode on ``device``.
 
-    Our checkpoints carry their network spec; a published pytracking file is loaded into a
+    Our checkpoints and shipped files carry their network spec (fp16 weights are loaded into
+    the fp32 network); a published pytracking file is loaded into a
     network built from ``official_spec`` (default: DiMP-50, nothing frozen). Returns the
     network and what is known about its training (the run description of our checkpoints,
     with ``epoch``; ``{"official": True}`` for a published file).
@@ -67,6 +69,8 @@ def load_network(path: PathLike, device: Union[str, torch.device] = "cpu",
         run = state.get("run")
         info = json.loads(run) if isinstance(run, str) else dict(run or {})
         info["epoch"] = state.get("epoch")
+        if isinstance(state.get("training"), str):  # a shipped file (ltr.export): how it was trained
+            info["training"] = json.loads(state["training"])
     else:
         spec = official_spec if official_spec is not None else DiMPNetSpec(frozen_layers=[])
         net, report = load_official_checkpoint(path, build_network(spec))

@@ -36,6 +36,7 @@ PATH_VARIABLES: dict[str, tuple[str, str]] = {
     "got10k_dir": ("GOT10K_DIR", "GOT-10k root (holds train/, val/, test/)"),
     "trackingnet_dir": ("TRACKINGNET_DIR", "TrackingNet root (holds TRAIN_0/ ... TRAIN_11/)"),
     "coco_dir": ("COCO_DIR", "COCO root (holds annotations/ and train2017/)"),
+    "semireal_dir": ("SEMIREAL_DIR", "semi-real sequences in GOT-10k's layout (holds train/ and val/)"),
     "workspace_dir": ("WORKSPACE_DIR", "where checkpoints and logs are written"),
     "pretrained_dir": ("PRETRAINED_DIR", "folder of pretrained networks (e.g. resnet50.pth)"),
 }

@@ -25,30 +25,34 @@ class BoxEnergyHead(nn.Module):
     """Energy of candidate boxes in a test frame given the target box in a reference frame.
 
     Args:
-        input_dim: channels of the two backbone inputs (layer2, layer3): 512, 1024 for ResNet-50.
+        input_dim: channels of the two backbone inputs (layer2, layer3): 512, 1024 for ResNet-50,
+            128, 256 for ResNet-18.
         pred_input_dim: channels of the modulated test features per branch.
         pred_inter_dim: width of the fully connected layer per branch.
         strides: strides of the two inputs in image pixels.
+        width: channels of the inner convolutions (256 as IoU-Net; the reference layer2 branch
+            has half); smaller for a small network.
     """
 
     def __init__(self, input_dim: Sequence[int] = (512, 1024), pred_input_dim: Sequence[int] = (256, 256),
-                 pred_inter_dim: Sequence[int] = (256, 256), strides: Sequence[int] = (8, 16)):
+                 pred_inter_dim: Sequence[int] = (256, 256), strides: Sequence[int] = (8, 16), width: int = 256):
         super().__init__()
         d3, d4 = input_dim
         p3, p4 = pred_input_dim
+        w = width
         # reference branch -> modulation vectors
-        self.ref_conv3 = ConvBNReLU(d3, 128)
+        self.ref_conv3 = ConvBNReLU(d3, w // 2)
         self.ref_pool3 = PrRoIPool2D(3, 3, 1.0 / strides[0])
-        self.ref_fc3 = ConvBNReLU(128, 256, kernel_size=3, padding=0)  # 3x3 pooled -> 1x1
-        self.ref_conv4 = ConvBNReLU(d4, 256)
+        self.ref_fc3 = ConvBNReLU(w // 2, w, kernel_size=3, padding=0)  # 3x3 pooled -> 1x1
+        self.ref_conv4 = ConvBNReLU(d4, w)
         self.ref_pool4 = PrRoIPool2D(1, 1, 1.0 / strides[1])
-        self.mod3 = ConvBNReLU(256 + 256, p3, kernel_size=1, padding=0)
-        self.mod4 = ConvBNReLU(256 + 256, p4, kernel_size=1, padding=0)
+        self.mod3 = ConvBNReLU(w + w, p3, kernel_size=1, padding=0)
+        self.mod4 = ConvBNReLU(w + w, p4, kernel_size=1, padding=0)
         # test branch -> features pooled per candidate box
-        self.test_conv3a = ConvBNReLU(d3, 256)
-        self.test_conv3b = ConvBNReLU(256, p3)
-        self.test_conv4a = ConvBNReLU(d4, 256)
-        self.test_conv4b = ConvBNReLU(256, p4)
+        self.test_conv3a = ConvBNReLU(d3, w)
+        self.test_conv3b = ConvBNReLU(w, p3)
+        self.test_conv4a = ConvBNReLU(d4, w)
+        self.test_conv4b = ConvBNReLU(w, p4)
         self.test_pool3 = PrRoIPool2D(5, 5, 1.0 / strides[0])
         self.test_pool4 = PrRoIPool2D(3, 3, 1.0 / strides[1])
         self.test_fc3 = LinearBNReLU(p3, pred_inter_dim[0], 5)

@@ -1,4 +1,4 @@
-"""The tracking network: ResNet-50 backbone, DiMP classifier, box energy head.
+"""The tracking network: ResNet-50 (or ResNet-18) backbone, DiMP classifier, box energy head.
 
 A network is fully described by a :class:`DiMPNetSpec` (plain numbers, stored as JSON in
 checkpoints), so ``build_network(spec)`` rebuilds it without pickled code.
@@ -12,19 +12,26 @@ from typing import Any, Dict, List, Mapping, Tuple, Union
 
 from torch import Tensor, nn
 
-from .backbone import ResNetBackbone
+from .backbone import ResNetBackbone, layer_channels
 from .box_head import BoxEnergyHead
 from .classifier import ClassifierFeatures, FilterInitializer, LinearFilterClassifier
 from .optimizer import SteepestDescentGN
 
-LAYER_CHANNELS = {"layer2": 512, "layer3": 1024}
+#: channels of ResNet-50's layers (:func:`~ltr.models.backbone.layer_channels` gives any backbone's)
+LAYER_CHANNELS = {k: v for k, v in layer_channels("resnet50").items() if k != "layer1"}
 LAYER_STRIDES = {"layer2": 8, "layer3": 16}
 
 
 @dataclass
 class DiMPNetSpec:
-    """Everything needed to build a :class:`DiMPNet`; defaults are DiMP-50 / super_dimp."""
+    """Everything needed to build a :class:`DiMPNet`; defaults are DiMP-50 / super_dimp.
 
+    ``backbone`` is ``resnet50`` or ``resnet18`` (then ``backbone_blocks`` [2, 2, 2] and
+    ``backbone_width`` 64); the classifier and box head inputs follow its channels. JSON
+    written before the field existed is read as ``resnet50``.
+    """
+
+    backbone: str = "resnet50"
     backbone_blocks: List[int] = field(default_factory=lambda: [3, 4, 6])
     backbone_width: int = 64
     frozen_layers: List[str] = field(default_factory=lambda: ["conv1", "bn1", "layer1", "layer2"])
@@ -39,6 +46,7 @@ class DiMPNetSpec:
     mask_init_factor: float = 3.0
     box_pred_input_dim: List[int] = field(default_factory=lambda: [256, 256])
     box_pred_inter_dim: List[int] = field(default_factory=lambda: [256, 256])
+    box_head_width: int = 256
 
     @classmethod
     def tiny(cls, **overrides: Any) -> "DiMPNetSpec":
@@ -109,13 +117,15 @@ def build_network(spec: Union[DiMPNetSpec, Mapping[str, Any], str, None] = None)
     elif not isinstance(spec, DiMPNetSpec):
         spec = DiMPNetSpec.from_json(spec)
     stride = LAYER_STRIDES[DiMPNet.clf_layer]
-    backbone = ResNetBackbone(spec.backbone_blocks, spec.backbone_width, spec.frozen_layers)
+    backbone = ResNetBackbone(spec.backbone_blocks, spec.backbone_width, spec.frozen_layers, arch=spec.backbone)
+    channels = backbone.channels
     classifier = LinearFilterClassifier(
-        ClassifierFeatures(LAYER_CHANNELS[DiMPNet.clf_layer], spec.clf_feature_dim, spec.filter_size),
+        ClassifierFeatures(channels[DiMPNet.clf_layer], spec.clf_feature_dim, spec.filter_size),
         FilterInitializer(spec.clf_feature_dim, spec.filter_size, stride),
         SteepestDescentGN(spec.optim_iter, stride, spec.optim_init_step, spec.optim_init_reg,
                           spec.init_gauss_sigma, spec.num_dist_bins, spec.bin_displacement, spec.mask_init_factor),
     )
-    box_head = BoxEnergyHead(tuple(LAYER_CHANNELS[l] for l in DiMPNet.box_layers), spec.box_pred_input_dim,
-                             spec.box_pred_inter_dim, tuple(LAYER_STRIDES[l] for l in DiMPNet.box_layers))
+    box_head = BoxEnergyHead(tuple(channels[l] for l in DiMPNet.box_layers), spec.box_pred_input_dim,
+                             spec.box_pred_inter_dim, tuple(LAYER_STRIDES[l] for l in DiMPNet.box_layers),
+                             width=spec.box_head_width)
     return DiMPNet(backbone, classifier, box_head, spec)

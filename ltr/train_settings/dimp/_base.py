@@ -38,6 +38,9 @@ class DiMPSettings:
     batch_size: int = 20
     samples_per_epoch: int = 40000
     dataset_weights: Tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)  # LaSOT, GOT-10k, TrackingNet, COCO
+    # named sets with weights (ltr.data.mixture.DATASET_NAMES); empty: the four above + GOT-10k votval
+    datasets: Dict[str, float] = field(default_factory=dict)
+    val_datasets: Dict[str, float] = field(default_factory=dict)
     max_gap: int = 200
     num_train_frames: int = 3
     num_test_frames: int = 3
@@ -57,6 +60,8 @@ class DiMPSettings:
     lr_gamma: float = 0.2
     epochs: int = 50
     seed: int = 0
+    # ImageNet weights PRETRAINED_DIR/<backbone>.pth: "required", or "optional" (from scratch without them)
+    pretrained: str = "required"
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -132,18 +137,31 @@ def build_box_loss(s: DiMPSettings):
 
 
 def build_data(s: DiMPSettings, box_loss, env=None, synthetic_dir: Optional[Path] = None, rank: int = 0,
-               world: int = 1):
+               world: int = 1, mix_dir: Optional[Path] = None):
     """The colleague-owned data pipeline (``ltr.data.build_dimp_pipeline``) with this setting's numbers.
 
-    In a DDP run each of the ``world`` processes loads its share of every epoch, ``batch_size``
-    sequences per batch.
+    ``synthetic_dir`` (a ``--synthetic`` run) replaces every dataset by a synthetic one; a
+    setting that names ``synthetic`` among its datasets finds those sets in ``mix_dir``
+    (default ``workspace/synthetic_data``). In a DDP run each of the ``world`` processes loads
+    its share of every epoch, ``batch_size`` sequences per batch.
     """
     from ltr.data import build_dimp_pipeline
-    if synthetic_dir is not None and world > 1:  # one process writes the synthetic sets, the others wait
+    from ltr.data.mixture import build_named_pipeline
+    folder = synthetic_dir
+    if folder is None and ("synthetic" in s.datasets or "synthetic" in s.val_datasets):
+        folder = mix_dir or Path((env.get("workspace_dir") if env is not None else None) or "workspace") / "synthetic_data"
+    if folder is not None and world > 1:  # one process writes the synthetic sets, the others wait
         from ltr.dataset import write_synthetic_training_data
         if rank == 0:
-            write_synthetic_training_data(synthetic_dir)
+            write_synthetic_training_data(folder)
         torch.distributed.barrier()
+    if s.datasets:  # the setting names its sets; under --synthetic each reads a synthetic stand-in
+        return build_named_pipeline(
+            box_loss, s.datasets, s.val_datasets or {"got10k_val": 1.0}, env=env, synthetic_dir=folder,
+            synthetic_only=synthetic_dir is not None, batch_size=s.batch_size, num_workers=s.num_workers,
+            samples_per_epoch=s.samples_per_epoch, val_samples_per_epoch=s.val_samples_per_epoch,
+            max_gap=s.max_gap, num_train_frames=s.num_train_frames, num_test_frames=s.num_test_frames, seed=s.seed,
+            rank=rank, world_size=world, **s.processing)
     return build_dimp_pipeline(
         box_loss, env=env, synthetic_dir=synthetic_dir, batch_size=s.batch_size, num_workers=s.num_workers,
         samples_per_epoch=s.samples_per_epoch, val_samples_per_epoch=s.val_samples_per_epoch,
@@ -188,6 +206,9 @@ def apply_overrides(s: DiMPSettings, args: argparse.Namespace) -> Dict[str, Any]
     for attr, flag in (("epochs", "epochs"), ("samples_per_epoch", "samples_per_epoch"),
                        ("batch_size", "batch_size"), ("num_workers", "workers"), ("seed", "seed")):
         put(attr, getattr(args, flag, None))
+    if getattr(args, "datasets", None):
+        from ltr.data.mixture import parse_dataset_weights
+        put("datasets", parse_dataset_weights(args.datasets))
     return changed
 
 
@@ -197,7 +218,8 @@ def build_trainer(s: DiMPSettings, name: str, workspace: Path, device: torch.dev
     """Network, box loss, data, actor, Adam, StepLR and the :class:`~ltr.trainers.Trainer` of a run.
 
     ``name`` is ``module/setting``: checkpoints go to ``workspace/checkpoints/<name>/``, logs to
-    ``workspace/runs/<name>/``. ``weights`` is torchvision's ImageNet resnet50 state_dict file.
+    ``workspace/runs/<name>/``. ``weights`` is torchvision's ImageNet resnet50 / resnet18 state_dict file (the
+    backbone's).
     """
     from ltr.actors import TrackingActor
     from ltr.trainers import Phase, Trainer
@@ -208,7 +230,8 @@ def build_trainer(s: DiMPSettings, name: str, workspace: Path, device: torch.dev
         load_imagenet_weights(net.backbone, weights)
     net.to(device)
     box_loss = build_box_loss(s)
-    data = build_data(s, box_loss, env=env, synthetic_dir=synthetic_dir, rank=rank(), world=world_size())
+    data = build_data(s, box_loss, env=env, synthetic_dir=synthetic_dir, rank=rank(), world=world_size(),
+                      mix_dir=workspace / "synthetic_data")
     actor = TrackingActor(wrap_ddp(net, device), box_loss, s.loss_weights, s.hinge_threshold)
     optimizer = build_optimizer(net, s)
     phases = [Phase("train", data.train_loader, True, 1), Phase("val", data.val_loader, False, s.val_interval)]
@@ -232,11 +255,16 @@ def run_settings(s: DiMPSettings, args: argparse.Namespace) -> int:
         workspace = Path(args.workspace or env.get("workspace_dir") or "workspace")
         weights = None
         if pretrained:
-            weights = env.path("pretrained_dir") / "resnet50.pth"
-            if not weights.is_file():
+            arch = s.net.backbone
+            folder = env.get("pretrained_dir") if s.pretrained == "optional" else env.path("pretrained_dir")
+            weights = folder / f"{arch}.pth" if folder is not None else None
+            if s.pretrained == "optional" and (weights is None or not weights.is_file()):
+                print(f"note: no PRETRAINED_DIR/{arch}.pth: the backbone is trained from scratch", file=sys.stderr)
+                weights, pretrained = None, False
+            elif not weights.is_file():
                 raise PretrainedWeightsMissing(
-                    f"{weights} not found: save torchvision's ImageNet resnet50 state_dict (IMAGENET1K_V1) as "
-                    f"resnet50.pth in PRETRAINED_DIR")
+                    f"{weights} not found: save torchvision's ImageNet {arch} state_dict (IMAGENET1K_V1) as "
+                    f"{arch}.pth in PRETRAINED_DIR")
     except (MissingPathError, PretrainedWeightsMissing) as err:
         print(f"run_training.py: {err} (or train from scratch with --no-pretrained)", file=sys.stderr)
         return 2
