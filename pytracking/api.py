@@ -51,9 +51,10 @@ def as_rgb(frame: Frame) -> np.ndarray:
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) RGB image, got an array of shape {image.shape}")
     if image.dtype != np.uint8:
-        if not np.issubdtype(image.dtype, np.number) or image.min() < 0 or image.max() > 255:
-            raise ValueError(f"expected uint8 pixel values in 0..255, got {image.dtype} in "
-                             f"[{image.min()}, {image.max()}]")
+        # floats are refused rather than guessed at (0..1 and 0..255 are both common)
+        if not np.issubdtype(image.dtype, np.integer) or image.min() < 0 or image.max() > 255:
+            raise ValueError(f"expected a uint8 RGB image (values 0..255), got {image.dtype}; convert it, e.g. "
+                             f"(image * 255).astype(np.uint8) for floats in 0..1")
         image = image.astype(np.uint8)
     return np.ascontiguousarray(image)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -34,7 +34,7 @@ def polygon_to_box(points: Iterable[Sequence[float]]) -> np.ndarray:
     return np.array([left, top, right - left, bottom - top])
 
 
-def region_to_box(region) -> np.ndarray:
+def region_to_box(region: Any) -> np.ndarray:
     """``[x, y, w, h]`` of a TraX rectangle or polygon region."""
     from trax.region import Region
     if region.type == Region.RECTANGLE:
@@ -44,7 +44,7 @@ def region_to_box(region) -> np.ndarray:
     raise ValueError(f"unsupported TraX region type {region.type!r} (rectangle or polygon only)")
 
 
-def _image_path(images) -> str:
+def _image_path(images: Any) -> str:
     from trax.image import ImageChannel
     if ImageChannel.COLOR not in images:
         raise ValueError(f"no colour image in the TraX request (channels: {', '.join(images)})")

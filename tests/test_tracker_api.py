@@ -71,5 +71,7 @@ def test_bad_input_is_a_clear_error(sequence):
         tracker.initialize(sequence.frames[0], [1, 2, 0, 4])
     with pytest.raises(ValueError, match="RGB image"):
         tracker.initialize(np.zeros((4, 4, 4), np.uint8), [1, 2, 3, 4])
+    with pytest.raises(ValueError, match="uint8 RGB image"):
+        tracker.initialize(np.zeros((4, 4, 3), np.float32), [1, 2, 3, 4])
     with pytest.raises(ValueError, match="no frames"):
         tracker.track_frames([], [1, 2, 3, 4])
