@@ -26,7 +26,7 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
 # with attributee 0.1.9 (0.1.10 does not import on Python 3.11)
 "${PIP[@]}" "vot-trax==4.0.2" "got10k==0.1.3" "attributee==0.1.9" bidict cachetools colorama dominate \
     jsonschema lazy-object-proxy numba packaging phx-class-registry Pillow pylatex pyYAML requests six
-"${PIP[@]}" --no-deps "vot-toolkit==0.9.0"
 "${PIP[@]}" --no-deps --no-build-isolation -e . 2>/dev/null || "${PIP[@]}" --no-deps -e .
+"${PIP[@]}" --no-deps "vot-toolkit==0.9.0"     # last: later pip calls would warn about its opencv-python
 echo "$want" > "$STAMP"
 echo "install.sh: done ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'))"
