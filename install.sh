@@ -21,6 +21,12 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
 "${PIP[@]}" "torch==2.14.1" "torchvision==0.29.1"
 "${PIP[@]}" "opencv-python-headless<5" jpeg4py tensorboard pandas scipy matplotlib tqdm \
     pycocotools pytest tabulate
+# the optional toolkit extras, so that CI runs their tests: .[vot] and .[got10k] of setup.py, and
+# the vot-toolkit without its opencv-python requirement (it would replace the headless build) and
+# with attributee 0.1.9 (0.1.10 does not import on Python 3.11)
+"${PIP[@]}" "vot-trax==4.0.2" "got10k==0.1.3" "attributee==0.1.9" bidict cachetools colorama dominate \
+    jsonschema lazy-object-proxy numba packaging phx-class-registry Pillow pylatex pyYAML requests six
 "${PIP[@]}" --no-deps --no-build-isolation -e . 2>/dev/null || "${PIP[@]}" --no-deps -e .
+"${PIP[@]}" --no-deps "vot-toolkit==0.9.0"     # last: later pip calls would warn about its opencv-python
 echo "$want" > "$STAMP"
 echo "install.sh: done ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'))"

@@ -23,4 +23,12 @@ setup(
         "jpeg4py",
         "tabulate",
     ],
+    # optional: the toolkits our trackers plug into (pip install .[vot], .[got10k], .[toolkits]).
+    # The vot-toolkit package itself is not an extra: it requires opencv-python, which would
+    # replace the opencv-python-headless above; install.sh installs it without that dependency.
+    extras_require={
+        "vot": ["vot-trax>=4.0.2"],
+        "got10k": ["got10k>=0.1.3"],
+        "toolkits": ["vot-trax>=4.0.2", "got10k>=0.1.3"],
+    },
 )

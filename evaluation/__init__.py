@@ -1,4 +1,5 @@
-"""Evaluation of single-object trackers on LaSOT, TrackingNet, UAV123, NfS, OTB-100 and GOT-10k.
+"""Evaluation of single-object trackers on LaSOT, TrackingNet, UAV123, UAV20L, NfS, OTB-100, GOT-10k
+and any folder of sequences.
 
 Dataset readers, result files, metrics that match pytracking's analysis code (with the got10k
 toolkit's convention selectable), success / precision plots, result tables, submission

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 from .datasets import DATASETS, ROOT_VARIABLES, DatasetNotFoundError, get_dataset, resolve_name
-from .datasets import nfs, otb, uav123
+from .datasets import nfs, otb, uav20l, uav123
 from .metrics import CONVENTIONS, Evaluation
 from .plots import FORMATS as PLOT_FORMATS
 from .plots import PLOT_KINDS, plot_all
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_arguments(p, required=False)
     p.add_argument("--check", action="store_true",
                    help="compare annotation lengths with the official sequence lengths "
-                        "(otb, uav123, nfs)")
+                        "(otb, uav123, uav20l, nfs)")
 
     for name, text in (("score", "print the scores of trackers"),
                        ("plot", "write success / precision / normalised-precision plots"),
@@ -160,7 +160,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         return
     sequences = _load_sequences(args)
     dataset = resolve_name(args.dataset)[0]
-    official = {"otb": otb.SEQUENCES, "uav123": uav123.SEQUENCES}.get(dataset)
+    official = {"otb": otb.SEQUENCES, "uav123": uav123.SEQUENCES, "uav20l": uav20l.SEQUENCES}.get(dataset)
     problems = 0
     for seq in sequences:
         absent = "" if seq.visible is None else f"  absent {int((~seq.visible).sum())}"

@@ -17,7 +17,8 @@ Four conventions are implemented (see ``evaluation/README.md`` for the full tabl
       precision and passes normalised precision, with two dataset rules: on UAV123 it also
       passes precision, and on LaSOT frames with the target absent fail normalised
       precision too;
-    * NaN in the ground truth is an error except on UAV123;
+    * NaN in the ground truth is an error except on UAV123 and ``folder`` datasets;
+      a ``folder`` dataset follows LaSOT's rules for frames marked absent;
     * a result shorter than the ground truth is padded with zero boxes (an error on LaSOT);
       a longer one is truncated;
     * success thresholds 0, 0.05, ..., 1 with IoU > T; precision thresholds 0..50 px with
@@ -27,8 +28,8 @@ Four conventions are implemented (see ``evaluation/README.md`` for the full tabl
 ``got10k`` -- the got10k toolkit's experiments: continuous IoU ``I / (U + eps)`` clipped to
     [0, 1]; centre errors as above; normalised centre error divides the offset by
     ``max(1, GT w, h)``; frame 0 replaced by the ground truth; results scored as they are;
-    a length mismatch truncates both to the shorter; on LaSOT and UAV123 ground-truth rows
-    with NaN are dropped; the normalised-precision score is the mean of its curve.
+    a length mismatch truncates both to the shorter; on LaSOT, UAV123 and ``folder`` datasets
+    ground-truth rows with NaN are dropped; the normalised-precision score is the mean of its curve.
 
 ``otb_matlab`` / ``lasot_matlab`` -- the official MATLAB toolkits of OTB (Wu et al.,
     ``calcSeqErrRobust.m``) and LaSOT (``calc_seq_err_robust.m``): pytracking's IoU and
@@ -156,7 +157,7 @@ class FrameErrors:
 def uses_visibility(dataset: str, convention: str) -> bool:
     """Whether a dataset's target-absent flags take part in scoring (LaSOT, under the
     pytracking and LaSOT-toolkit conventions)."""
-    return convention in ("pytracking", "lasot_matlab") and dataset == "lasot"
+    return convention in ("pytracking", "lasot_matlab") and dataset in ("lasot", "folder")
 
 
 def frame_errors(pred: np.ndarray, gt: np.ndarray, *, visible: Optional[np.ndarray] = None,
@@ -183,9 +184,9 @@ def frame_errors(pred: np.ndarray, gt: np.ndarray, *, visible: Optional[np.ndarr
         raise InvalidResultError(f"{where}:{row + 1}: NaN or negative size in result "
                                  f"{pred[row].tolist()}")
     gt_nan = np.isnan(gt).any(axis=1)
-    if gt_nan.any() and dataset != "uav123":
+    if gt_nan.any() and dataset not in ("uav123", "folder"):
         raise ValueError(f"{where}: ground truth has NaN at frame {int(np.argmax(gt_nan))} "
-                         f"(only UAV123 may)")
+                         f"(only UAV123 and folder datasets may)")
     if len(pred) > len(gt):
         pred = pred[:len(gt)]
     n = len(pred)
@@ -213,7 +214,7 @@ def frame_errors(pred: np.ndarray, gt: np.ndarray, *, visible: Optional[np.ndarr
     centre[~valid] = -1.0 if dataset == "uav123" else np.inf
     norm_centre[~valid] = -1.0
     overlap[~valid] = -1.0
-    if dataset == "lasot" and visible is not None:
+    if dataset in ("lasot", "folder") and visible is not None:
         hidden = ~np.asarray(visible, dtype=bool)
         centre[hidden] = np.inf
         norm_centre[hidden] = np.inf
@@ -229,7 +230,7 @@ def _frame_errors_got10k(pred: np.ndarray, gt: np.ndarray, dataset: str,
     pred[0] = gt[0]
     n = min(len(pred), len(gt))
     pred, gt = pred[:n], gt[:n]
-    if dataset in ("lasot", "uav123"):
+    if dataset in ("lasot", "uav123", "folder"):
         keep = ~np.isnan(gt).any(axis=1)
         pred, gt = pred[keep], gt[keep]
     with np.errstate(invalid="ignore"):
@@ -402,6 +403,10 @@ def evaluate(sequences: SequenceABC[Sequence], results: Results, *,
     if missing:
         raise ValueError(f"no results for {len(missing)} sequence(s): {', '.join(missing[:8])}")
     hidden = [s.name for s in sequences if not s.has_full_ground_truth]
+    if hidden and sequences[0].dataset == "folder":
+        raise ValueError(f"folder: {len(hidden)} sequence(s) ({hidden[0]}, ...) have fewer boxes in "
+                         f"groundtruth.txt than frames; scoring needs one box per frame (NaN,NaN,NaN,NaN "
+                         f"where there is none)")
     if hidden:
         raise ValueError(f"{sequences[0].dataset}: ground truth is hidden for "
                          f"{len(hidden)} sequence(s) ({hidden[0]}, ...); these are scored by "

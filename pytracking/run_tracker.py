@@ -15,7 +15,8 @@ from typing import Dict, List, Optional
 import pytracking.parameter as parameter_package
 from ltr.admin.modules import format_listing, list_modules
 
-DATASETS = ("lasot", "trackingnet", "uav", "nfs", "otb", "got10k_test", "got10k_val", "synthetic")
+DATASETS = ("lasot", "trackingnet", "uav", "uav20l", "nfs", "otb", "got10k_test", "got10k_val", "synthetic",
+            "folder")
 
 
 def available_parameters() -> Dict[str, str]:

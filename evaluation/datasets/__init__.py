@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..sequence import Sequence
-from . import got10k, lasot, nfs, otb, trackingnet, uav123
+from . import folder, got10k, lasot, nfs, otb, trackingnet, uav20l, uav123
 from .common import ROOT_VARIABLES, DatasetNotFoundError, PathLike, dataset_root
 
 
@@ -39,6 +39,8 @@ DATASETS: dict[str, DatasetInfo] = {
                                "TrackingNet, 511 test sequences (hidden ground truth)"),
     "uav123": DatasetInfo("uav123", "UAV123", "UAV123_DIR", (), uav123.load,
                           "UAV123, 123 sequences"),
+    "uav20l": DatasetInfo("uav20l", "UAV20L", "UAV20L_DIR", (), uav20l.load,
+                          "UAV20L, the 20 long sequences of the UAV123 download (root: UAV123's)"),
     "nfs": DatasetInfo("nfs", "NfS", "NFS_DIR", (), nfs.load,
                        "Need for Speed 30 fps, 100 sequences (official or pytracking layout)"),
     "otb": DatasetInfo("otb", "OTB-100", "OTB_DIR", (), otb.load, "OTB-100, 100 sequences"),
@@ -46,6 +48,8 @@ DATASETS: dict[str, DatasetInfo] = {
                           got10k.load, "GOT-10k, 180 val / 180 test sequences"),
     "synthetic": DatasetInfo("synthetic", "Synthetic", "SYNTHETIC_DIR", (), _load_synthetic,
                              "a few short generated sequences (created on first use)"),
+    "folder": DatasetInfo("folder", "Folder", "FOLDER_DIR", (), folder.load,
+                          "your own sequences: one subfolder of frames + groundtruth.txt each"),
 }
 
 #: other accepted spellings: name -> (dataset, split)
@@ -74,11 +78,11 @@ def get_dataset(name: str, root: Optional[PathLike] = None, *, split: Optional[s
     """Read the sequences of a benchmark.
 
     Args:
-        name: ``lasot``, ``trackingnet``, ``uav123``, ``nfs``, ``otb``, ``got10k``,
-            ``synthetic`` or an alias such as ``got10k_val``.
+        name: ``lasot``, ``trackingnet``, ``uav123``, ``uav20l``, ``nfs``, ``otb``, ``got10k``,
+            ``synthetic``, ``folder`` (any folder of sequences) or an alias such as ``got10k_val``.
         root: dataset root; default from the dataset's environment variable
-            (``LASOT_DIR``, ``TRACKINGNET_DIR``, ``UAV123_DIR``, ``NFS_DIR``, ``OTB_DIR``,
-            ``GOT10K_DIR``, ``SYNTHETIC_DIR``).
+            (``LASOT_DIR``, ``TRACKINGNET_DIR``, ``UAV123_DIR``, ``UAV20L_DIR``, ``NFS_DIR``,
+            ``OTB_DIR``, ``GOT10K_DIR``, ``SYNTHETIC_DIR``, ``FOLDER_DIR``).
         split: for datasets with splits (see ``DATASETS[name].splits``).
         sequences: restrict to these sequence names.
         partial: use the sequences present on disk instead of failing on missing ones.
@@ -98,5 +102,5 @@ def get_dataset(name: str, root: Optional[PathLike] = None, *, split: Optional[s
 
 
 __all__ = ["ALIASES", "DATASETS", "DatasetInfo", "DatasetNotFoundError", "ROOT_VARIABLES",
-           "dataset_root", "get_dataset", "got10k", "lasot", "nfs", "otb", "resolve_name",
-           "trackingnet", "uav123"]
+           "dataset_root", "folder", "get_dataset", "got10k", "lasot", "nfs", "otb", "resolve_name",
+           "trackingnet", "uav20l", "uav123"]

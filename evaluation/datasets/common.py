@@ -22,6 +22,8 @@ ROOT_VARIABLES = {
     "otb": "OTB_DIR",
     "got10k": "GOT10K_DIR",
     "synthetic": "SYNTHETIC_DIR",
+    "uav20l": "UAV20L_DIR",
+    "folder": "FOLDER_DIR",
 }
 
 

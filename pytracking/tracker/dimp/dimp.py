@@ -42,8 +42,9 @@ class DiMPTracker(Tracker):
     """DiMP target classifier + box energy refinement; numbers from a :class:`DiMPParams`.
 
     After each frame ``last_refinement`` holds the box refinement's proposals, refined boxes
-    and their energies (crop pixels), ``last_flag`` the localisation flag, and ``timings``
-    the accumulated seconds of ``backbone``, ``classifier`` and ``box`` (refinement).
+    and their energies (crop pixels), ``last_flag`` the localisation flag, ``last_score`` the
+    classifier's peak score, and ``timings`` the accumulated seconds of ``backbone``,
+    ``classifier`` and ``box`` (refinement).
     """
 
     def __init__(self, params: DiMPParams, net: DiMPNet, device: str = "cpu", debug: int = 0):
@@ -178,6 +179,7 @@ class DiMPTracker(Tracker):
                        hard_negative_threshold=p.hard_negative_threshold,
                        neighbourhood_scale=p.target_neighborhood_scale, displacement_scale=p.displacement_scale)
         self.last_flag = loc.flag
+        self.last_score = float(loc.max_score)
         self.flags[loc.flag] += 1
         if loc.flag != "not_found":
             new_pos = torch.as_tensor(window.centre, dtype=torch.float32) + loc.displacement * stride * window.scale
