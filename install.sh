@@ -20,7 +20,7 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
 # torch and torchvision are pinned as a pair: other combinations fail to import here.
 "${PIP[@]}" "torch==2.14.1" "torchvision==0.29.1"
 "${PIP[@]}" "opencv-python-headless<5" jpeg4py tensorboard pandas scipy matplotlib tqdm \
-    pycocotools pytest tabulate
+    pycocotools pytest tabulate scikit-image scikit-learn
 # the optional toolkit extras, so that CI runs their tests: .[vot] and .[got10k] of setup.py, and
 # the vot-toolkit without its opencv-python requirement (it would replace the headless build) and
 # with attributee 0.1.9 (0.1.10 does not import on Python 3.11)

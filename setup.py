@@ -20,6 +20,8 @@ setup(
         "tqdm",
         "tensorboard",
         "pycocotools",
+        "scikit-image",
+        "scikit-learn",
         "jpeg4py",
         "tabulate",
     ],
