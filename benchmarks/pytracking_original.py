@@ -93,7 +93,7 @@ def super_dimp_network():
     dimpnet = importlib.import_module("ltr.models.tracking.dimpnet")
     return dimpnet.dimpnet50(filter_size=4, backbone_pretrained=False, optim_iter=5, clf_feat_norm=True,
                              clf_feat_blocks=0, final_conv=True, out_feature_dim=512, optim_init_step=0.9,
-                             optim_init_reg=0.1, init_gauss_sigma=0.25 * 22, num_dist_bins=100,
+                             optim_init_reg=0.1, init_gauss_sigma=0.25 / 6 * 22, num_dist_bins=100,
                              bin_displacement=0.1, mask_init_factor=3.0, target_mask_act="sigmoid",
                              score_act="relu", frozen_backbone_layers=[])
 
@@ -167,8 +167,8 @@ def run_processing(args) -> dict:
         scale_jitter_factor={"train": 0.25, "test": 0.5}, crop_type="inside_major", max_scale_change=1.5,
         mode="sequence", proposal_params={"boxes_per_frame": 128, "gt_sigma": (0.05, 0.05),
                                           "proposal_sigma": [(0.05, 0.05), (0.5, 0.5)]},
-        label_function_params={"sigma_factor": 0.25, "kernel_sz": 4, "feature_sz": feature_sz, "end_pad_if_even": True},
-        label_density_params={"sigma_factor": 0.25, "kernel_sz": 4, "feature_sz": feature_sz, "normalize": True},
+        label_function_params={"feature_sz": feature_sz, "sigma_factor": 0.25 / 6, "kernel_sz": 4},
+        label_density_params={"feature_sz": feature_sz, "sigma_factor": 0.25 / 6, "kernel_sz": 4},
         transform=transform_train, joint_transform=transform_joint)
     torch.manual_seed(0)
     np.random.seed(0)

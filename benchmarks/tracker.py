@@ -117,9 +117,12 @@ def _instrumented(tracker: DiMPTracker) -> Iterator[None]:
 
 
 def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: Optional[DiMPNet] = None,
-              profile: bool = False) -> dict:
-    """Mean seconds per frame, total and per stage, after ``warmup`` frames; and the boxes."""
-    params = load_params(param)
+              profile: bool = False, changes: Optional[dict] = None) -> dict:
+    """Mean seconds per frame, total and per stage, after ``warmup`` frames; and the boxes.
+
+    ``net`` replaces the network of the parameters' setting, ``changes`` some parameters.
+    """
+    params = dataclasses.replace(load_params(param), **(changes or {}))
     if net is None:
         torch.manual_seed(0)
         net = build_network(network_spec(params))
