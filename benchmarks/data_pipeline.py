@@ -1,6 +1,6 @@
 """Training samples per second per loader worker for the DiMP nce_plus setting, and where the time goes.
 
-    python benchmarks/data_pipeline.py [--samples N] [--image-size 1280x720] [--data DIR]
+    python benchmarks/data_pipeline.py [--samples N] [--image-size 1280x720] [--data DIR] [--pytracking PATH]
 
 Runs in one process with one torch thread, which is what each DataLoader worker is. The
 data are the synthetic training sets in the official layouts (``ltr.dataset.synthetic``),
@@ -12,12 +12,20 @@ into ``--data`` (default: a temporary folder). Each sample decodes up to 6 JPEG 
 2. The parts of one sample: annotation read and frame choice, decoding, crops (jitter +
    window + resampling to 352 x 352), augmentation + tensor conversion, box candidates,
    labels.
+3. With ``--pytracking PATH`` (a checkout of https://github.com/visionml/pytracking): the
+   processing of the same decoded frames by ours and by pytracking's super_dimp processing
+   (``KLDiMPProcessing``: crops, jitter, grayscale / flip / brightness augmentation, 128
+   proposals with densities, labels), in alternating rounds, the original in its own
+   process (``benchmarks/pytracking_original.py``); samples per second per worker of each
+   and the ratio. Decoding is the same for both and excluded.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,12 +89,61 @@ def parts(sampler: DiMPSampler, backend: str, n: int) -> dict[str, float]:
     return {k: v / n for k, v in total.items()}
 
 
+def raw_samples(sampler: DiMPSampler, n: int) -> list:
+    """``n`` decoded samples (FrameSets) as the sampler draws them."""
+    samples, index = [], 30_000
+    while len(samples) < n:
+        frames = sampler.draw(sampler.rng(index))
+        index += 1
+        if frames is not None:
+            samples.append(frames)
+    return samples
+
+
+def side_by_side(sampler: DiMPSampler, n: int, pytracking: str, rounds: int) -> None:
+    """Seconds per sample of our processing and pytracking's on the same frames, alternating."""
+    samples = raw_samples(sampler, n)
+    arrays = {"count": np.array(n)}
+    for i, f in enumerate(samples):
+        arrays.update({f"train_images_{i}": np.stack(f.train_images), f"test_images_{i}": np.stack(f.test_images),
+                       f"train_anno_{i}": f.train_boxes.astype(np.float32),
+                       f"test_anno_{i}": f.test_boxes.astype(np.float32)})
+    ours: list[float] = []
+    original: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "samples.npz")
+        np.savez(path, **arrays)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+        for r in range(rounds):
+            for i, frames in enumerate(samples):
+                rng = np.random.default_rng(r * n + i)
+                start = time.perf_counter()
+                sampler.processing(frames, rng, torch.Generator().manual_seed(r * n + i))
+                ours.append(time.perf_counter() - start)
+            out = os.path.join(tmp, f"original{r}.json")
+            done = subprocess.run([sys.executable, os.path.join(_HERE, "pytracking_original.py"), "processing",
+                                   "--src", pytracking, "--samples", path, "--out", out],
+                                  env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"pytracking's processing failed:\n{done.stderr[-3000:]}")
+            with open(out) as f:
+                original.extend(json.load(f)["seconds"])
+    a, b = statistics.median(ours), statistics.median(original)
+    print(f"\n3. processing only (crops, augmentation, candidates, labels) of the same {n} decoded samples, "
+          f"median over {rounds} alternating rounds, one thread")
+    print(f"   ours       {1 / a:7.1f} samples/s per worker   ({a * 1e3:6.1f} ms per sample)")
+    print(f"   pytracking {1 / b:7.1f} samples/s per worker   ({b * 1e3:6.1f} ms per sample)")
+    print(f"   ratio ours / pytracking (samples/s): {b / a:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=60, help="samples timed per measurement")
     parser.add_argument("--image-size", default="1280x720", help="synthetic frame size WxH")
     parser.add_argument("--frames", type=int, default=24, help="frames per synthetic sequence")
     parser.add_argument("--data", help="folder for the synthetic data (reused if present)")
+    parser.add_argument("--pytracking", metavar="PATH", help="a pytracking checkout: its processing side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --pytracking")
     args = parser.parse_args()
     torch.set_num_threads(1)
     width, height = (int(v) for v in args.image_size.lower().split("x"))
@@ -109,6 +166,8 @@ def main() -> None:
         print(f"\n2. parts of a sample with {backend} decoding (mean of {args.samples}; total {total * 1e3:.1f} ms)")
         for key, sec in split.items():
             print(f"   {key:26s} {sec * 1e3:7.2f} ms  {100 * sec / total:5.1f} %")
+    if args.pytracking:
+        side_by_side(sampler, args.samples, os.path.abspath(args.pytracking), args.rounds)
 
 
 if __name__ == "__main__":

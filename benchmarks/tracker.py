@@ -1,26 +1,43 @@
-"""Frames per second of the DiMP tracker and where a frame's time goes.
+"""Frames per second of the DiMP tracker and where a frame's time goes; optionally side by side with pytracking.
 
     python benchmarks/tracker.py [--params kld_is nce_plus] [--frames 30] [--canvas 1280x720]
-                                 [--devices cpu cuda] [--threads N]
+                                 [--devices cpu cuda] [--threads N] [--profile]
+    python benchmarks/tracker.py --pytracking PATH [--rounds 3] [--threads 2]
 
 Tracks one synthetic sequence (a textured object over a textured background, 320 x 240,
 placed in the middle of a ``--canvas`` frame with replicated borders so that the target is
-about a sixth of the search region, as in LaSOT-size frames) with the full-size network (ResNet-50, 352 x 352 crops; random weights,
-which cost the same as trained ones) and splits the mean time of a frame into the backbone,
-the classifier (features, scores, online filter updates), the box estimation (box head
-features + 10 gradient-ascent steps on 10 boxes) and the rest (crop, localisation, state).
-The goal is everything except the backbone within 25 % of the frame. Times exclude JPEG
-decoding, as pytracking's FPS does. kld_is, nce and nce_plus share the tracker settings
-and differ only in the weights, so their speed is the same.
+about a sixth of the search region, as in LaSOT-size frames) and splits the mean time of a
+frame into the backbone, the classifier (features, scores, online filter updates), the box
+estimation (the box head's test features, then the gradient ascent of 10 boxes) and the
+rest (crop, localisation, state). Any tracker parameter file can be timed (``--params
+nce_plus18``); the network is the one its training setting builds (ResNet-50 for kld_is /
+nce / nce_plus), with random weights, which cost the same as trained ones. kld_is, nce and
+nce_plus share the tracker settings and differ only in the weights, so their speed is the
+same. Times exclude JPEG decoding, as pytracking's FPS does. ``--profile`` prints the
+operators that take the time (``torch.profiler``).
+
+With ``--pytracking PATH`` (a checkout of https://github.com/visionml/pytracking; its CUDA
+PrRoIPool is replaced by ours, see ``benchmarks/pytracking_original.py``) the original DiMP
+tracker with its super_dimp parameters and ours with the first of ``--params`` track the
+same frames with the same network (the original's random initialisation, loaded into ours
+through ``ltr.models.official``), each in its own process, alternating for ``--rounds``
+rounds so that machine load hits both alike; the table gives the median per stage and the
+ratio original / ours (above 1: ours is faster).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import importlib
+import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from typing import Dict, Iterator, List, Optional
 
 # Run as a script, this folder comes first on sys.path and benchmarks/evaluation.py would
 # shadow the evaluation package.
@@ -32,64 +49,214 @@ import torch  # noqa: E402
 
 from evaluation import get_dataset, write_synthetic_dataset  # noqa: E402
 from ltr.data import read_image  # noqa: E402
-from ltr.models import DiMPNetSpec, build_network  # noqa: E402
-from pytracking.tracker.dimp import DiMPTracker  # noqa: E402
+from ltr.models import DiMPNet, DiMPNetSpec, build_network  # noqa: E402
+from pytracking.tracker.dimp import DiMPParams, DiMPTracker  # noqa: E402
 
-PARTS = ("backbone", "classifier", "box")
-
-
-def benchmark(param: str, device: str, images, init_box, warmup: int = 2) -> dict:
-    """Mean seconds per frame, total and per part, after ``warmup`` frames."""
-    params = importlib.import_module(f"pytracking.parameter.dimp.{param}").parameters()
-    torch.manual_seed(0)
-    net = build_network(DiMPNetSpec(frozen_layers=[])).to(device)
-    tracker = DiMPTracker(params, net, device=device)
-    params.target_not_found_threshold = -1.0  # an untrained classifier: refine the box in every frame
-    start = time.perf_counter()
-    tracker.initialize(images[0], init_box)
-    init = time.perf_counter() - start
-    for image in images[1:1 + warmup]:
-        tracker.track(image)
-    tracker.timings.clear()
-    start = time.perf_counter()
-    for image in images[1 + warmup:]:
-        tracker.track(image)
-    n = len(images) - 1 - warmup
-    total = (time.perf_counter() - start) / n
-    parts = {k: tracker.timings.get(k, 0.0) / n for k in PARTS}
-    parts["rest"] = total - sum(parts.values())
-    return {"init": init, "total": total, **parts}
+#: stages of a frame: "box" is "box features" + "box ascent" (+ proposals and selection)
+STAGES = ("backbone", "classifier", "box", "box features", "box ascent", "rest")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", nargs="+", default=["kld_is", "nce_plus"])
-    parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--canvas", default="1280x720", help="frame size (the 320x240 sequence in its middle)")
-    parser.add_argument("--devices", nargs="+", default=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    width, height = (int(v) for v in args.canvas.lower().split("x"))
+def load_params(name: str) -> DiMPParams:
+    """The parameters of ``pytracking/parameter/dimp/<name>.py``; a one-line error if absent."""
+    try:
+        module = importlib.import_module(f"pytracking.parameter.dimp.{name}")
+    except ModuleNotFoundError as err:
+        raise SystemExit(f"no tracker parameter file pytracking/parameter/dimp/{name}.py ({err}); "
+                         f"pass one of the names in that folder") from None
+    return module.parameters()
+
+
+def network_spec(params: DiMPParams) -> DiMPNetSpec:
+    """The spec of the network the parameters' training setting ``<module>/<setting>`` builds
+    (DiMP-50 when the checkpoint is a file or no such setting exists); nothing frozen."""
+    spec = DiMPNetSpec()
+    parts = str(params.checkpoint).split("/")
+    if len(parts) == 2 and all(p.isidentifier() for p in parts):
+        try:
+            spec = importlib.import_module(f"ltr.train_settings.{parts[0]}.{parts[1]}").settings().net
+        except ModuleNotFoundError:
+            pass
+    return dataclasses.replace(spec, frozen_layers=[])
+
+
+def synthetic_frames(num_frames: int, canvas: str):
+    """The benchmark sequence: images (H, W, 3) uint8 and the initial box (x, y, w, h)."""
+    width, height = (int(v) for v in canvas.lower().split("x"))
     with tempfile.TemporaryDirectory() as tmp:
-        write_synthetic_dataset("synthetic", tmp, num_frames=args.frames, image_size=(320, 240), num_sequences=1)
+        write_synthetic_dataset("synthetic", tmp, num_frames=num_frames, image_size=(320, 240), num_sequences=1)
         seq = get_dataset("synthetic", tmp)[0]
         images = [read_image(f) for f in seq.frames]
     left, top = max(0, (width - 320) // 2), max(0, (height - 240) // 2)
     images = [np.pad(im, ((top, height - 240 - top), (left, width - 320 - left), (0, 0)), mode="edge") for im in images]
-    init_box = seq.init_box + np.array([left, top, 0.0, 0.0])
-    print(f"{len(images)} frames of {width}x{height}, target {init_box[2]:.0f}x{init_box[3]:.0f} px; "
-          f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    print(f"{'params':10s} {'device':6s} {'FPS':>6s} {'frame ms':>9s} {'backbone':>9s} {'classifier':>11s} "
-          f"{'box':>9s} {'rest':>9s} {'non-backbone':>13s} {'init s':>7s}")
+    return images, seq.init_box + np.array([left, top, 0.0, 0.0])
+
+
+@contextlib.contextmanager
+def _instrumented(tracker: DiMPTracker) -> Iterator[None]:
+    """Also time the box head's test features and the ascent (into ``tracker.timings``)."""
+    import pytracking.tracker.dimp.dimp as dimp_module
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if tracker.device.type == "cuda":
+                    torch.cuda.synchronize(tracker.device)
+                tracker.timings[name] += time.perf_counter() - start
+        return wrapper
+
+    tracker.box_energy = timed("box features", tracker.box_energy)
+    refine_boxes = dimp_module.refine_boxes
+    dimp_module.refine_boxes = timed("box ascent", refine_boxes)
+    try:
+        yield
+    finally:
+        dimp_module.refine_boxes = refine_boxes
+
+
+def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: Optional[DiMPNet] = None,
+              profile: bool = False, changes: Optional[dict] = None) -> dict:
+    """Mean seconds per frame, total and per stage, after ``warmup`` frames; and the boxes.
+
+    ``net`` replaces the network of the parameters' setting, ``changes`` some parameters.
+    """
+    params = dataclasses.replace(load_params(param), **(changes or {}))
+    if net is None:
+        torch.manual_seed(0)
+        net = build_network(network_spec(params))
+    tracker = DiMPTracker(params, net.to(device), device=device)
+    params.target_not_found_threshold = -1.0  # an untrained classifier: refine the box in every frame
+    prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if profile else None
+    with _instrumented(tracker):
+        start = time.perf_counter()
+        tracker.initialize(images[0], init_box)
+        init = time.perf_counter() - start
+        for image in images[1:1 + warmup]:
+            tracker.track(image)
+        tracker.timings.clear()
+        with prof if prof is not None else contextlib.nullcontext():
+            start = time.perf_counter()
+            boxes = [tracker.track(image) for image in images[1 + warmup:]]
+            total = (time.perf_counter() - start) / len(boxes)
+    n = len(boxes)
+    parts = {k: tracker.timings.get(k, 0.0) / n for k in STAGES if k != "rest"}
+    parts["rest"] = total - parts["backbone"] - parts["classifier"] - parts["box"]
+    if prof is not None:
+        print(f"\n{param}: operators by self time over {n} frames (torch.profiler)")
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+    return {"init": init, "total": total, **parts, "boxes": [b.tolist() for b in boxes]}
+
+
+def print_table(rows: Dict[str, dict]) -> None:
+    print(f"{'tracker':16s} {'FPS':>6s} {'frame ms':>9s} " + " ".join(f"{s:>14s}" for s in STAGES)
+          + f" {'clf+box':>8s} {'init s':>7s}")
+    for name, r in rows.items():
+        share = lambda k: f"{1e3 * r[k]:6.1f} ({100 * r[k] / r['total']:2.0f}%)"  # noqa: E731
+        head = 100 * (r["classifier"] + r["box"]) / r["total"]
+        print(f"{name:16s} {1 / r['total']:6.2f} {1e3 * r['total']:9.1f} " + " ".join(f"{share(s):>14s}" for s in STAGES)
+              + f" {head:7.0f}% {r['init']:7.2f}")
+
+
+def side_by_side(args, images, init_box) -> int:
+    """Ours and the original in alternating processes on the same frames and network."""
+    param = args.params[0]
+    if network_spec(load_params(param)).backbone_blocks != DiMPNetSpec().backbone_blocks:
+        raise SystemExit(f"--pytracking compares with pytracking's super_dimp (ResNet-50): {param} is not a "
+                         f"ResNet-50 tracker; pass --params kld_is (or nce, nce_plus)")
+    runs: Dict[str, List[dict]] = {"ours": [], "original": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = os.path.join(tmp, "frames.npz")
+        np.savez(frames, images=np.stack(images), init_box=init_box, warmup=2)
+        weights = os.path.join(tmp, "weights.pth")
+        script = os.path.join(_HERE, "pytracking_original.py")
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+        for r in range(args.rounds):
+            for who in ("original", "ours"):  # the original first: it writes the weights
+                out = os.path.join(tmp, f"{who}{r}.json")
+                if who == "original":
+                    cmd = [sys.executable, script, "tracker", "--src", args.pytracking, "--frames", frames,
+                           "--weights", weights, "--threads", str(args.threads), "--out", out]
+                else:
+                    cmd = [sys.executable, os.path.abspath(__file__), "--worker", frames, "--weights", weights,
+                           "--params", param, "--threads", str(args.threads), "--out", out]
+                done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise SystemExit(f"{who} tracker failed:\n{done.stderr[-3000:]}")
+                with open(out) as f:
+                    runs[who].append(json.load(f))
+                print(f"  round {r + 1}/{args.rounds} {who:8s} {1e3 * runs[who][-1]['total']:7.1f} ms per frame",
+                      flush=True)
+    median = {who: {k: statistics.median(run[k] for run in rs) for k in ("init", "total", *STAGES) if k in rs[0]}
+              for who, rs in runs.items()}
+    median["original"]["rest"] = median["original"]["total"] - sum(
+        median["original"].get(k, 0.0) for k in ("backbone", "classifier", "box"))
+    print(f"\n{len(images)} frames, {args.threads} threads, median of {args.rounds} alternating rounds; "
+          f"ours: {param}, original: pytracking super_dimp, same network")
+    print_table({f"ours ({param})": median["ours"], "original": median["original"]})
+    print(f"\n{'stage':14s} {'ours ms':>9s} {'original ms':>12s} {'original/ours':>14s}  (paired median per round)")
+    for stage in ("total", *STAGES):
+        ratios = [o[stage] / u[stage] for o, u in zip(runs["original"], runs["ours"])
+                  if stage in o and u.get(stage, 0) > 0]
+        if stage == "rest" or not ratios:
+            ratio = median["original"][stage] / median["ours"][stage] if median["ours"].get(stage) else float("nan")
+        else:
+            ratio = statistics.median(ratios)
+        print(f"{stage:14s} {1e3 * median['ours'][stage]:9.1f} {1e3 * median['original'].get(stage, 0):12.1f} "
+              f"{ratio:14.2f}")
+    diff = np.abs(np.array(runs["ours"][0]["boxes"]) - np.array(runs["original"][0]["boxes"]))
+    print(f"boxes of ours vs the original: median |difference| {np.median(diff):.2f} px, max {diff.max():.2f} px "
+          f"(an untrained network: the behaviours may drift apart)")
+    return 0
+
+
+def worker(args) -> int:
+    """One run of ours for ``side_by_side``: the frames and network from files, a JSON result."""
+    from ltr.models.official import load_official_checkpoint
+    from pytracking_ebm.io import atomic_write_json
+    data = np.load(args.worker)
+    net, report = load_official_checkpoint(args.weights, build_network(network_spec(load_params(args.params[0]))))
+    if report.missing:
+        raise SystemExit(f"{args.weights}: these weights of ours have no counterpart: {report.missing[:5]}")
+    result = benchmark(args.params[0], "cpu", list(data["images"]), data["init_box"], int(data["warmup"]), net=net)
+    atomic_write_json(args.out, result)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", nargs="+", default=["kld_is", "nce_plus"],
+                        help="tracker parameter files (pytracking/parameter/dimp/<name>.py)")
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--canvas", default="1280x720", help="frame size (the 320x240 sequence in its middle)")
+    parser.add_argument("--devices", nargs="+", default=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's; 2 with --pytracking)")
+    parser.add_argument("--profile", action="store_true", help="print the operators by time (torch.profiler)")
+    parser.add_argument("--pytracking", metavar="PATH", help="a pytracking checkout: time the original side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --pytracking")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)   # internal: frames file of one side-by-side run
+    parser.add_argument("--weights", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.pytracking and not args.threads:
+        args.threads = 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.worker:
+        return worker(args)
+    for param in args.params:
+        load_params(param)  # a wrong name fails before the frames are made
+    images, init_box = synthetic_frames(args.frames, args.canvas)
+    print(f"{len(images)} frames of {images[0].shape[1]}x{images[0].shape[0]}, target "
+          f"{init_box[2]:.0f}x{init_box[3]:.0f} px; torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    if args.pytracking:
+        return side_by_side(args, images, init_box)
+    rows = {}
     for device in args.devices:
         for param in args.params:
-            r = benchmark(param, device, images, init_box)
-            share = lambda k: f"{1e3 * r[k]:6.1f} ({100 * r[k] / r['total']:2.0f}%)"
-            other = 1 - r["backbone"] / r["total"]
-            print(f"{param:10s} {device:6s} {1 / r['total']:6.2f} {1e3 * r['total']:9.1f} {share('backbone')} "
-                  f"{share('classifier'):>11s} {share('box')} {share('rest')} {100 * other:12.0f}% {r['init']:7.2f}")
+            rows[f"{param} {device}"] = benchmark(param, device, images, init_box, profile=args.profile)
+    print_table(rows)
     return 0
 
 

@@ -22,13 +22,14 @@ class RefineResult(NamedTuple):
     energy: Tensor
 
 
-def _value_and_grad(energy: Callable[[Tensor], Tensor], y: Tensor) -> tuple:
-    with torch.enable_grad():
-        y = y.detach().requires_grad_(True)
+def _value_and_grad(energy: Callable[[Tensor], Tensor], y: Tensor, need_grad: bool = True) -> tuple:
+    """``energy(y)`` and its gradient (None when not ``need_grad``: the last step's candidate)."""
+    with torch.enable_grad() if need_grad else torch.no_grad():
+        y = y.detach().requires_grad_(need_grad)
         value = energy(y)
         if value.shape != y.shape[:-1]:
             raise ValueError(f"energy must map y of shape {tuple(y.shape)} to shape {tuple(y.shape[:-1])}, got {tuple(value.shape)}")
-        (grad,) = torch.autograd.grad(value.sum(), y)
+        grad = torch.autograd.grad(value.sum(), y)[0] if need_grad else None
     return value.detach(), grad
 
 
@@ -62,13 +63,13 @@ def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[flo
 
     y = y.detach().clone()
     value, grad = _value_and_grad(energy, y)
-    for _ in range(num_iters):
+    for it in range(num_iters):
         candidate = y + lam * grad
-        new_value, new_grad = _value_and_grad(energy, candidate)
+        new_value, new_grad = _value_and_grad(energy, candidate, need_grad=it < num_iters - 1)
         if accept_reject:
             accept = new_value > value
             y = torch.where(accept[..., None], candidate, y)
-            grad = torch.where(accept[..., None], new_grad, grad)
+            grad = grad if new_grad is None else torch.where(accept[..., None], new_grad, grad)
             value = torch.where(accept, new_value, value)
             lam = torch.where(accept[..., None], lam, lam * decay)
         else:

@@ -1,6 +1,7 @@
 """Network wiring: shapes, the filter transpose, the box energy's gradient w.r.t. boxes."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ltr.models import DiMPNetSpec, ResNetBackbone, build_network
 from ltr.models.box_head import BoxEnergyHead
@@ -24,6 +25,26 @@ def test_filter_gradient_is_the_transpose_of_apply_filter():
     res = torch.randn(scores.shape, generator=g, dtype=torch.float64)
     (auto,) = torch.autograd.grad((scores * res).sum(), filt)
     torch.testing.assert_close(filter_gradient(feat, res, 4), auto)
+
+
+@pytest.mark.parametrize("k", [1, 3, 4, 5])
+def test_filter_ops_equal_the_grouped_convolutions_that_define_them(k):
+    """apply_filter / filter_gradient (matrix products + tap shifts) against plain grouped
+    convolutions, values and first and second derivatives (training differentiates through both)."""
+    g = torch.Generator().manual_seed(k)
+    i, s, c, h, w = 3, 2, 5, 7, 6
+    feat = torch.randn(i, s, c, h, w, generator=g, dtype=torch.float64, requires_grad=True)
+    filt = torch.randn(s, c, k, k, generator=g, dtype=torch.float64, requires_grad=True)
+    conv = F.conv2d(feat.reshape(i, s * c, h, w), filt, padding=k // 2, groups=s)
+    scores = apply_filter(feat, filt)
+    torch.testing.assert_close(scores, conv.reshape(i, s, *conv.shape[-2:]))
+    res = torch.randn(scores.shape, generator=g, dtype=torch.float64, requires_grad=True)
+    pad = k // 2
+    padded = F.pad(feat, (pad,) * 4).permute(2, 1, 0, 3, 4).reshape(c, s * i, h + 2 * pad, w + 2 * pad)
+    direct = F.conv2d(padded, res.permute(1, 0, 2, 3), groups=s).permute(1, 0, 2, 3)
+    torch.testing.assert_close(filter_gradient(feat, res, k), direct)
+    assert torch.autograd.gradcheck(lambda f, x: apply_filter(x, f), (filt, feat))
+    assert torch.autograd.gradgradcheck(lambda x, r: filter_gradient(x, r, k), (feat, res))
 
 
 def test_distance_bins_are_a_partition_of_unity():
@@ -71,3 +92,29 @@ def test_box_energy_gradient_wrt_boxes_matches_finite_differences():
             with torch.no_grad():
                 fd = (head.score_boxes(mod, feat, boxes + step)[0, k] - head.score_boxes(mod, feat, boxes - step)[0, k]) / (2 * eps)
             torch.testing.assert_close(grad[0, k, d], fd, rtol=1e-4, atol=1e-6)
+
+
+def test_frame_energy_equals_score_boxes_and_its_autograd_gradient():
+    """The tracker's fast box energy (closed-form gradient, folded BatchNorm) against the
+    training path, with non-trivial BatchNorm statistics and two frames."""
+    torch.manual_seed(0)
+    head = BoxEnergyHead((8, 12), (6, 6), (5, 5)).double().eval()
+    for m in head.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.0)
+    ref = (torch.randn(2, 8, 8, 8, dtype=torch.float64), torch.randn(2, 12, 4, 4, dtype=torch.float64))
+    test = (torch.randn(2, 8, 8, 8, dtype=torch.float64), torch.randn(2, 12, 4, 4, dtype=torch.float64))
+    mod = head.modulation(ref, torch.tensor([[14.0, 16.0, 26.0, 22.0], [10.0, 12.0, 30.0, 20.0]], dtype=torch.float64))
+    feat = head.test_features(test)
+    boxes = torch.tensor([14.0, 16.0, 26.0, 22.0], dtype=torch.float64) + 6 * torch.randn(2, 7, 4, dtype=torch.float64)
+    b1, b2 = boxes.clone().requires_grad_(True), boxes.clone().requires_grad_(True)
+    plain = head.score_boxes(mod, feat, b1)
+    fast = head.frame_energy(mod, feat)(b2)
+    torch.testing.assert_close(fast, plain)
+    (g1,) = torch.autograd.grad((plain * plain).sum(), b1)
+    (g2,) = torch.autograd.grad((fast * fast).sum(), b2)
+    torch.testing.assert_close(g2, g1)
+    assert g1.abs().max() > 1e-3
+    with pytest.raises(RuntimeError, match="eval"):
+        head.train().frame_energy(mod, feat)

@@ -194,3 +194,25 @@ def _with(tensor: torch.Tensor, index: tuple, value: float) -> torch.Tensor:
 def test_bad_input_raises_value_error_naming_argument(name, args):
     with pytest.raises(ValueError, match=f"^{name}:"):
         prroi_pool2d(**args)
+
+
+def test_fixed_feature_pool_gives_the_values_and_the_autograd_box_gradient():
+    """FixedFeaturePrRoIPool's closed-form box gradient equals autograd through prroi_pool2d,
+    for boxes inside, partly and wholly outside the map, thin, inverted (empty) and on cell edges."""
+    from pytracking_ebm.ops import FixedFeaturePrRoIPool
+    g = torch.Generator().manual_seed(0)
+    feat = torch.randn(2, 6, 9, 11, dtype=torch.float64, generator=g)
+    rois = torch.tensor([[0, 3.3, 4.1, 40.7, 30.2], [1, -10.0, -5.0, 20.0, 12.0], [0, 60.0, 50.0, 95.0, 80.0],
+                         [1, 8.0, 8.0, 8.5, 30.0], [0, 20.0, 20.0, 10.0, 30.0], [1, 16.0, 16.0, 24.0, 24.0]],
+                        dtype=torch.float64)
+    for ph, pw, scale in ((5, 5, 1 / 8), (3, 4, 1 / 4), (1, 1, 1 / 16)):
+        r = rois.clone().requires_grad_(True)
+        ref = prroi_pool2d(feat, r, ph, pw, scale)
+        weights = torch.randn(ref.shape, dtype=torch.float64, generator=g)
+        (auto,) = torch.autograd.grad((ref * weights).sum(), r)
+        pooled, vjp = FixedFeaturePrRoIPool(feat, ph, pw, scale)(rois)
+        torch.testing.assert_close(pooled.permute(0, 3, 1, 2), ref)
+        torch.testing.assert_close(vjp(weights.permute(0, 2, 3, 1)), auto[:, 1:])
+        assert auto[:, 1:].abs().max() > 0.1
+    with pytest.raises(ValueError, match="batch index"):
+        FixedFeaturePrRoIPool(feat, 2, 2, 1.0)(torch.tensor([[2, 0.0, 0.0, 4.0, 4.0]], dtype=torch.float64))

@@ -9,6 +9,7 @@ import importlib
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from evaluation import evaluate, get_dataset, write_synthetic_dataset
 from ltr.data import read_image
@@ -165,3 +166,51 @@ def test_box_head_features_on_a_window_give_the_energies_of_the_whole_crop(net, 
         tracker.params = dataclasses.replace(tracker.params, box_feature_window=0.0)
         full = tracker.box_energy(feats, window, boxes[:10])(boxes)
     torch.testing.assert_close(windowed, full, rtol=1e-4, atol=1e-4)
+
+
+def _grouped_conv_apply_filter(feat, filt):
+    """apply_filter by its definition: one grouped convolution, a group per sequence."""
+    i, s, c, h, w = feat.shape
+    scores = F.conv2d(feat.reshape(i, s * c, h, w), filt, padding=filt.shape[-1] // 2, groups=s)
+    return scores.reshape(i, s, *scores.shape[-2:])
+
+
+def _grouped_conv_filter_gradient(feat, residuals, k):
+    """filter_gradient by its definition: the residuals correlated with the padded features."""
+    i, s, c, h, w = feat.shape
+    pad = k // 2
+    padded = F.pad(feat, (pad,) * 4).permute(2, 1, 0, 3, 4).reshape(c, s * i, h + 2 * pad, w + 2 * pad)
+    return F.conv2d(padded, residuals.permute(1, 0, 2, 3), groups=s).permute(1, 0, 2, 3)
+
+
+def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, sequence, monkeypatch):
+    """The tracker's speed-ups (closed-form box gradient on precomputed features, filter ops
+    as matrix products, no final classifier loss) change no box beyond float rounding: the
+    same sequence tracked with the plain autograd box energy and grouped convolutions."""
+    import ltr.models.optimizer as optimizer
+    import pytracking.tracker.dimp.dimp as dimp
+    from ltr.models.box_head import BoxEnergyHead
+
+    seq, images = sequence
+    # refine the box in every frame, with steps that move the boxes by pixels (the trained
+    # step length barely moves them with an untrained network)
+    params = small_params(target_not_found_threshold=-1.0, box_refinement_step_length=10.0)
+
+    def run():
+        tracker = DiMPTracker(params, net)
+        torch.manual_seed(0)  # the first frame's dropout copies draw from the global generator
+        boxes = track(tracker, seq, images[:12])
+        return boxes, tracker.last_refinement, dict(tracker.flags)
+
+    fast_boxes, fast_last, fast_flags = run()
+    monkeypatch.setattr(BoxEnergyHead, "frame_energy",
+                        lambda head, mod, feat: lambda boxes: head.score_boxes(mod, feat, boxes))
+    for module in (optimizer, dimp):
+        monkeypatch.setattr(module, "apply_filter", _grouped_conv_apply_filter)
+    monkeypatch.setattr(optimizer, "filter_gradient", _grouped_conv_filter_gradient)
+    plain_boxes, plain_last, plain_flags = run()
+    assert fast_flags == plain_flags
+    np.testing.assert_allclose(fast_boxes, plain_boxes, rtol=0, atol=2e-3)
+    for key in ("boxes", "energy", "initial_energy"):
+        torch.testing.assert_close(fast_last[key], plain_last[key], rtol=1e-5, atol=1e-5)
+    assert (fast_last["boxes"] - fast_last["proposals"]).abs().max() > 1.0  # the ascent moves the boxes

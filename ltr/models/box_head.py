@@ -9,12 +9,12 @@ ascent on it.
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from pytracking_ebm.ops import PrRoIPool2D
+from pytracking_ebm.ops import FixedFeaturePrRoIPool, PrRoIPool2D
 
 from .layers import ConvBNReLU, LinearBNReLU, boxes_to_rois, full_precision, init_kaiming
 
@@ -84,6 +84,44 @@ class BoxEnergyHead(nn.Module):
         x = torch.cat((self.test_fc3(x3), self.test_fc4(x4)), dim=1)
         return self.energy(x).view(n, p)
 
+    def frame_energy(self, modulation: Pair, feat: Pair) -> Callable[[Tensor], Tensor]:
+        """The energy of boxes in fixed frames, for gradient ascent on the boxes (the tracker).
+
+        Returns ``energy(boxes)``: boxes (N, P, 4) -> energies (N, P), equal to
+        :meth:`score_boxes` with these ``modulation`` and test features and differentiable with
+        respect to ``boxes`` only. Everything that depends on the frame alone (the modulated
+        features, laid out channels last) is computed here once instead of at every ascent
+        step, BatchNorm is folded into the fully connected layers, and the box gradient is
+        computed in closed form (PrRoIPool's from :class:`FixedFeaturePrRoIPool`, then the
+        layers' transposes) when the energies are computed, instead of through an autograd
+        graph of a few hundred small operations. Evaluation mode only.
+        """
+        if self.training:
+            raise RuntimeError("frame_energy uses BatchNorm's running statistics: call .eval() first")
+        with torch.no_grad():
+            f3 = full_precision(feat[0] * modulation[0][:, :, None, None])
+            f4 = full_precision(feat[1] * modulation[1][:, :, None, None])
+            branches = [_FixedBranch(_fixed_pool(f3, self.test_pool3), self.test_fc3),
+                        _FixedBranch(_fixed_pool(f4, self.test_pool4), self.test_fc4)]
+        weight, bias = self.energy.weight.detach()[0].to(f3.dtype), self.energy.bias.detach().to(f3.dtype)
+        split = branches[0].out_features
+
+        def evaluate(boxes: Tensor, with_grad: bool) -> Tuple[Tensor, Optional[Tensor]]:
+            n, p = boxes.shape[:2]
+            rois = boxes_to_rois(boxes.detach().to(f3.dtype))
+            outs = [branch(rois, with_grad) for branch in branches]
+            hidden = torch.cat([h for h, _ in outs], dim=1)
+            energy = (hidden @ weight + bias).view(n, p)
+            if not with_grad:
+                return energy, None
+            # d energy / d hidden = weight where the ReLU passes; back through each branch
+            corners = sum(back(weight[i * split:(i + 1) * split].expand(n * p, -1))
+                          for i, (_, back) in enumerate(outs))
+            grad = torch.cat((corners[:, :2] + corners[:, 2:], corners[:, 2:]), dim=1)  # xyxy -> xywh
+            return energy, grad.view(n, p, 4).to(boxes.dtype)
+
+        return lambda boxes: _FrameEnergyFn.apply(boxes, evaluate)
+
     def forward(self, ref_feat: Pair, test_feat: Pair, ref_bb: Tensor, proposals: Tensor) -> Tensor:
         """Training forward pass.
 
@@ -101,3 +139,48 @@ class BoxEnergyHead(nn.Module):
         mod = tuple(m.repeat(n_test, 1) for m in mod)  # frame-major like the test features
         feat = self.test_features(test_feat)
         return self.score_boxes(mod, feat, proposals.reshape(n_test * n_seq, n_prop, 4)).view(n_test, n_seq, n_prop)
+
+
+def _fixed_pool(features: Tensor, pool: PrRoIPool2D) -> FixedFeaturePrRoIPool:
+    return FixedFeaturePrRoIPool(features, pool.pooled_height, pool.pooled_width, pool.spatial_scale)
+
+
+class _FixedBranch:
+    """PrRoIPool -> Linear -> BatchNorm (eval, folded into the Linear) -> ReLU on fixed
+    features, with the transpose of the chain for the box gradient."""
+
+    def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU):
+        bn = layer.bn
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        dtype = pool.table.dtype
+        c, ph, pw = pool.table.shape[1], pool.pooled_height, pool.pooled_width
+        # the layer flattens (C, PH, PW); the pool gives channels last (PH, PW, C)
+        weight = layer.fc.weight.view(-1, c, ph, pw).permute(0, 2, 3, 1).reshape(-1, ph * pw * c)
+        self.weight = (weight * scale[:, None]).to(dtype).contiguous()
+        self.bias = ((layer.fc.bias - bn.running_mean) * scale + bn.bias).to(dtype)
+        self.pool = pool
+        self.out_features = self.weight.shape[0]
+
+    def __call__(self, rois: Tensor, with_grad: bool) -> Tuple[Tensor, Optional[Callable[[Tensor], Tensor]]]:
+        pooled, vjp = self.pool(rois, with_grad)
+        pre = torch.addmm(self.bias, pooled.reshape(rois.shape[0], -1), self.weight.t())
+        hidden = pre.clamp(min=0.0)
+        if vjp is None:
+            return hidden, None
+        return hidden, lambda grad: vjp(((grad * (pre > 0)) @ self.weight).view(pooled.shape))
+
+
+class _FrameEnergyFn(torch.autograd.Function):
+    """Energies of boxes whose gradient was computed with them (see ``frame_energy``)."""
+
+    @staticmethod
+    def forward(ctx, boxes: Tensor, evaluate: Callable) -> Tensor:
+        energy, grad = evaluate(boxes, ctx.needs_input_grad[0])
+        if grad is not None:
+            ctx.save_for_backward(grad)
+        return energy
+
+    @staticmethod
+    def backward(ctx, grad_energy: Tensor):
+        (grad,) = ctx.saved_tensors
+        return grad_energy[..., None] * grad, None

@@ -66,10 +66,11 @@ class LinearFilterClassifier(nn.Module):
         x = self.features(backbone_feat)
         return x.view(-1, num_sequences, *x.shape[-3:])
 
-    def get_filter(self, train_feat: Tensor, train_bb: Tensor, num_iter=None
+    def get_filter(self, train_feat: Tensor, train_bb: Tensor, num_iter=None, compute_losses: bool = True
                    ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
         """Final filter, all iterates, train losses (see :class:`SteepestDescentGN`)."""
-        return self.optimizer(self.initializer(train_feat, train_bb), train_feat, train_bb, num_iter)
+        return self.optimizer(self.initializer(train_feat, train_bb), train_feat, train_bb, num_iter,
+                              compute_losses=compute_losses)
 
     def forward(self, train_feat: Tensor, test_feat: Tensor, train_bb: Tensor
                 ) -> Tuple[List[Tensor], List[Tensor]]:

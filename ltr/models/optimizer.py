@@ -77,14 +77,16 @@ class SteepestDescentGN(nn.Module):
             self.weight_predictor.weight.fill_(1.0)
 
     def forward(self, filt: Tensor, feat: Tensor, bb: Tensor, num_iter: Optional[int] = None,
-                sample_weight: Optional[Tensor] = None) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+                sample_weight: Optional[Tensor] = None, compute_losses: bool = True
+                ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
         """Optimise the initial filter ``filt`` (S, C, k, k) on train features (I, S, C, H, W).
 
         ``bb`` (I, S, 4) are the train target boxes (xywh, image pixels). ``sample_weight``
         (I,) or (I, S) weighs the train images (the tracker's sample memory); by default each
         has weight 1 / I. Returns the final filter, the list of iterates (initial filter
         first, ``num_iter + 1`` in all) and the train loss before every step and after the
-        last one (logged, not optimised).
+        last one (logged, not optimised); with ``compute_losses=False`` (the tracker) that
+        list is empty and the final loss, one more filter application, is not computed.
         """
         num_iter = self.num_iter if num_iter is None else num_iter
         n_img, n_seq = feat.shape[:2]
@@ -115,7 +117,8 @@ class SteepestDescentGN(nn.Module):
             scores_act = relu_par(scores, mask)
             score_mask = relu_par_derivative(scores, mask)
             residuals = sample_weight * (scores_act - label)
-            losses.append((residuals.pow(2).sum() + reg * filt.pow(2).sum()).detach() / n_seq)
+            if compute_losses:
+                losses.append((residuals.pow(2).sum() + reg * filt.pow(2).sum()).detach() / n_seq)
 
             grad = filter_gradient(feat, score_mask * sample_weight * residuals, k) + reg * filt
             # Gauss-Newton step length along the gradient: |g|^2 / (|J g|^2 + reg |g|^2)
@@ -124,6 +127,7 @@ class SteepestDescentGN(nn.Module):
             den = (jac_grad.pow(2).reshape(n_img, n_seq, -1).sum(dim=(0, 2)) + reg * num).clamp(min=1e-8)
             filt = filt - (step_factor * num / den).view(-1, 1, 1, 1) * grad
             iterates.append(filt)
-        with torch.no_grad():
-            losses.append(train_loss(filt))
+        if compute_losses:
+            with torch.no_grad():
+                losses.append(train_loss(filt))
         return filt, iterates, losses

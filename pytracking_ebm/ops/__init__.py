@@ -1,5 +1,5 @@
 """Custom operators in pure PyTorch."""
 
-from .prroi_pool import PrRoIPool2D, prroi_pool2d
+from .prroi_pool import FixedFeaturePrRoIPool, PrRoIPool2D, prroi_pool2d
 
-__all__ = ["PrRoIPool2D", "prroi_pool2d"]
+__all__ = ["FixedFeaturePrRoIPool", "PrRoIPool2D", "prroi_pool2d"]

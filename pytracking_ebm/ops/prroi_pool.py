@@ -15,16 +15,23 @@ has a closed form (below). Each bin only touches the few pixels whose hat overla
 op is a weighted sum of a few feature vectors per bin, evaluated with ``embedding_bag``
 (no ``(K, C, H, W)`` gather). Autograd gives the gradients with respect to the features and
 to the box coordinates.
+
+:class:`FixedFeaturePrRoIPool` serves inference by gradient ascent on boxes (the tracker's
+box refinement), where the features are constants of a frame and only the box gradient is
+wanted: it lays the map out once and gives the vector-Jacobian product with respect to the
+box corners in closed form (``d/d hi`` of a hat integral is the hat at ``hi``), without an
+autograd graph.
 """
 
 import math
 import numbers
+from typing import Callable, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["prroi_pool2d", "PrRoIPool2D"]
+__all__ = ["prroi_pool2d", "PrRoIPool2D", "FixedFeaturePrRoIPool"]
 
 
 def _hat_integral(lo: Tensor, hi: Tensor) -> Tensor:
@@ -39,6 +46,11 @@ def _hat_integral(lo: Tensor, hi: Tensor) -> Tensor:
     return (a - b) - 0.5 * (a * a.abs() - b * b.abs())
 
 
+def _hat(t: Tensor) -> Tensor:
+    """``hat(t) = max(0, 1 - |t|)``: the derivative of :func:`_hat_integral` in ``hi`` (minus, in ``lo``)."""
+    return (1.0 - t.abs()).clamp(min=0.0)
+
+
 def _axis_weights(start: Tensor, size: Tensor, bins: int,
                   length: int) -> tuple[Tensor, Tensor, Tensor]:
     """Support and weights of the ``bins`` uniform bins of ``[start, start + bins * size]``.
@@ -51,6 +63,14 @@ def _axis_weights(start: Tensor, size: Tensor, bins: int,
     ``L = count.max()`` (entries with ``l >= count`` are unused). Pixel positions are
     integers and carry no gradient.
     """
+    first, count, lo, hi, pos = _axis_support(start, size, bins, length)
+    return first, count, _hat_integral(lo[..., None] - pos, hi[..., None] - pos)
+
+
+def _axis_support(start: Tensor, size: Tensor, bins: int,
+                  length: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """:func:`_axis_weights` before the weights: ``first``, ``count``, the bin ends ``lo``,
+    ``hi`` (K, bins) and the pixel positions ``pos`` (K, bins, L) the weights are taken at."""
     steps = torch.arange(bins + 1, device=start.device, dtype=start.dtype)
     edges = start[:, None] + size[:, None] * steps  # (K, bins + 1)
     lo, hi = edges[:, :-1], edges[:, 1:]
@@ -58,7 +78,43 @@ def _axis_weights(start: Tensor, size: Tensor, bins: int,
     count = hi.detach().ceil().clamp(0, length - 1) - first + 1
     pos = first[..., None] + torch.arange(int(count.max().item()), device=start.device,
                                           dtype=start.dtype)
-    return first.long(), count.long(), _hat_integral(lo[..., None] - pos, hi[..., None] - pos)
+    return first.long(), count.long(), lo, hi, pos
+
+
+class _Bags(NamedTuple):
+    """The flat bag layout of all bins (see :func:`_bag_layout`)."""
+
+    index: Tensor    # (E,) table row of every (bin, pixel) entry
+    offsets: Tensor  # (B,) first entry of each bin, B = K * PH * PW
+    bag: Tensor      # (E,) the bin of each entry
+    iy: Tensor       # (E,) its (k, p, dy) position in the y-weights flattened (K * PH * Ly)
+    ix: Tensor       # (E,) its (k, q, dx) position in the x-weights flattened (K * PW * Lx)
+
+
+def _bag_layout(batch: Tensor, fy: Tensor, ny: Tensor, fx: Tensor, nx: Tensor, ly: int, lx: int,
+                h: int, w: int) -> _Bags:
+    """List the pixels of every bin (k, p, q) in one flat array, bin after bin.
+
+    Every bin is a bag of ``ny[k, p] * nx[k, q]`` pixels of image ``batch[k]`` (bags vary in
+    size: padding them all to the largest box's size would multiply the work). Per (k, p, dy)
+    the flat table row of pixel (fy + dy, 0); per (k, q, dx) the column fx + dx.
+    """
+    ph, pw = fy.shape[1], fx.shape[1]
+    device = batch.device
+    row_start = ((batch[:, None, None] * h + fy[..., None] + torch.arange(ly, device=device)) * w).reshape(-1)
+    col = (fx[..., None] + torch.arange(lx, device=device)).reshape(-1)
+    sizes = (ny[:, :, None] * nx[:, None, :]).reshape(-1)  # (B,)
+    offsets = sizes.cumsum(0) - sizes
+    bag = torch.repeat_interleave(torch.arange(sizes.numel(), device=device), sizes)
+    local = torch.arange(bag.numel(), device=device) - offsets.index_select(0, bag)
+    kp = bag // pw  # k * PH + p
+    kq = (kp // ph) * pw + (bag - kp * pw)  # k * PW + q
+    row_len = nx.reshape(-1).index_select(0, kq)
+    dy = local // row_len
+    iy = kp * ly + dy
+    ix = kq * lx + (local - dy * row_len)
+    index = row_start.index_select(0, iy) + col.index_select(0, ix)
+    return _Bags(index, offsets, bag, iy, ix)
 
 
 def _check_inputs(features: Tensor, rois: Tensor, pooled_height: int, pooled_width: int,
@@ -91,13 +147,18 @@ def _check_values(features: Tensor, rois: Tensor) -> None:
     # One reduction first: the sum is finite unless an element is not (or the sum overflows).
     if not bool(torch.isfinite(features.sum())) and not bool(torch.isfinite(features).all()):
         raise ValueError("features: contains NaN or infinite values")
+    _check_rois(rois, features.shape[0])
+
+
+def _check_rois(rois: Tensor, num_images: int) -> None:
+    """Finite coordinates and integer batch indices within ``[0, num_images)``."""
     if not bool(torch.isfinite(rois).all()):
         raise ValueError("rois: contains NaN or infinite values")
     batch_index = rois[:, 0]
     if not bool((batch_index == batch_index.round()).all()):
         raise ValueError("rois: batch index (column 0) must hold integers")
-    if rois.shape[0] and not bool(((batch_index >= 0) & (batch_index < features.shape[0])).all()):
-        raise ValueError(f"rois: batch index (column 0) out of range [0, {features.shape[0] - 1}]")
+    if rois.shape[0] and not bool(((batch_index >= 0) & (batch_index < num_images)).all()):
+        raise ValueError(f"rois: batch index (column 0) out of range [0, {num_images - 1}]")
 
 
 def prroi_pool2d(features: Tensor, rois: Tensor, pooled_height: int, pooled_width: int,
@@ -141,34 +202,17 @@ def prroi_pool2d(features: Tensor, rois: Tensor, pooled_height: int, pooled_widt
     fy, ny, wy = _axis_weights(box[:, 1], bin_h, pooled_height, h)  # (K, PH), (K, PH, Ly)
     fx, nx, wx = _axis_weights(box[:, 0], bin_w, pooled_width, w)  # (K, PW), (K, PW, Lx)
 
-    # Every bin (k, p, q) is a bag of ny[k, p] * nx[k, q] pixels of image batch[k]. List all
-    # bags' pixels in one flat array (bags vary in size: padding them all to the largest box's
-    # size would multiply the work) and let embedding_bag sum the weighted feature vectors.
-    # Per (k, p, dy): the flat table row of pixel (fy + dy, 0) and its y-weight / bin area;
-    # per (k, q, dx): the column fx + dx and its x-weight. Entries past the counts are unused.
-    ly, lx = wy.shape[-1], wx.shape[-1]
-    row_start = ((batch[:, None, None] * h + fy[..., None]
-                  + torch.arange(ly, device=rois.device)) * w).reshape(-1)
-    col = (fx[..., None] + torch.arange(lx, device=rois.device)).reshape(-1)
+    # Let embedding_bag sum the weighted feature vectors of every bin's pixels; the weight of
+    # an entry is its y-weight / bin area times its x-weight.
+    bags = _bag_layout(batch, fy, ny, fx, nx, wy.shape[-1], wx.shape[-1], h, w)
     wy_area = (wy * inv_area[:, None, None]).reshape(-1)
-    sizes = (ny[:, :, None] * nx[:, None, :]).reshape(-1)  # (B,) with B = K * PH * PW
-    offsets = sizes.cumsum(0) - sizes
-    bag = torch.repeat_interleave(torch.arange(sizes.numel(), device=rois.device), sizes)
-    local = torch.arange(bag.numel(), device=rois.device) - offsets.index_select(0, bag)
-    kp = bag // pooled_width  # k * PH + p
-    kq = (kp // pooled_height) * pooled_width + (bag - kp * pooled_width)  # k * PW + q
-    row_len = nx.reshape(-1).index_select(0, kq)
-    dy = local // row_len
-    iy = kp * ly + dy
-    ix = kq * lx + (local - dy * row_len)
-    index = row_start.index_select(0, iy) + col.index_select(0, ix)
-    weight = wy_area.index_select(0, iy) * wx.reshape(-1).index_select(0, ix)
+    weight = wy_area.index_select(0, bags.iy) * wx.reshape(-1).index_select(0, bags.ix)
     table = features.permute(0, 2, 3, 1).reshape(n * h * w, c)
     if double_backward:
-        pooled = table.new_zeros((sizes.numel(), c)).index_add(
-            0, bag, table.index_select(0, index) * weight[:, None])
+        pooled = table.new_zeros((bags.offsets.numel(), c)).index_add(
+            0, bags.bag, table.index_select(0, bags.index) * weight[:, None])
     else:
-        pooled = F.embedding_bag(index, table, offsets, mode="sum", per_sample_weights=weight)
+        pooled = F.embedding_bag(bags.index, table, bags.offsets, mode="sum", per_sample_weights=weight)
     return pooled.view(k, pooled_height, pooled_width, c).permute(0, 3, 1, 2).contiguous()
 
 
@@ -188,3 +232,101 @@ class PrRoIPool2D(nn.Module):
     def extra_repr(self) -> str:
         return (f"pooled_height={self.pooled_height}, pooled_width={self.pooled_width}, "
                 f"spatial_scale={self.spatial_scale}")
+
+
+BoxVJP = Callable[[Tensor], Tensor]
+
+
+class FixedFeaturePrRoIPool:
+    """PrRoIPool of many box sets on one constant feature map, with the box gradient in closed form.
+
+    Gradient ascent on boxes pools the same map at new boxes every step. This lays the map out
+    once (channels last) and returns, with the pooled values, the vector-Jacobian product
+    with respect to the box corners, computed directly instead of through an autograd graph
+    of the index arithmetic. With ``w(lo, hi) = integral of hat(t - pos)`` over ``[lo, hi]``,
+    ``dw/dhi = hat(hi - pos)`` and ``dw/dlo = -hat(lo - pos)``; bin ``p``'s ends move with
+    the box corners by ``1 - p/bins, p/bins`` (lo) and ``1 - (p+1)/bins, (p+1)/bins`` (hi), and
+    ``1 / area`` contributes ``pooled / extent`` per corner. The values equal
+    :func:`prroi_pool2d`'s; the gradients equal autograd's through it (tested).
+
+    Args:
+        features: (N, C, H, W); no gradient flows to them.
+        pooled_height, pooled_width, spatial_scale: as :func:`prroi_pool2d`.
+    """
+
+    def __init__(self, features: Tensor, pooled_height: int, pooled_width: int, spatial_scale: float) -> None:
+        _check_inputs(features, features.new_zeros((0, 5)), pooled_height, pooled_width, spatial_scale)
+        n, c, h, w = features.shape
+        self.shape = (n, c, h, w)
+        self.pooled_height, self.pooled_width = pooled_height, pooled_width
+        self.spatial_scale = float(spatial_scale)
+        self.table = features.detach().permute(0, 2, 3, 1).reshape(n * h * w, c).contiguous()
+
+    def __call__(self, rois: Tensor, with_grad: bool = True) -> Tuple[Tensor, Optional[BoxVJP]]:
+        """Pool ``rois`` (K, 5) as :func:`prroi_pool2d`: pooled (K, PH, PW, C), channels last.
+
+        Returns also, when ``with_grad``, ``vjp(grad)``: for ``grad`` (K, PH, PW, C) the
+        gradient ``(K, 4)`` of ``sum(grad * pooled)`` with respect to ``x1, y1, x2, y2``.
+        """
+        n, c, h, w = self.shape
+        ph, pw = self.pooled_height, self.pooled_width
+        if rois.dim() != 2 or rois.shape[1] != 5 or rois.dtype != self.table.dtype:
+            raise ValueError(f"rois: expected a (K, 5) {self.table.dtype} tensor, got {tuple(rois.shape)} {rois.dtype}")
+        rois = rois.detach()
+        _check_rois(rois, n)
+        k = rois.shape[0]
+        if k == 0 or c == 0:
+            pooled = self.table.new_zeros((k, ph, pw, c))
+            return pooled, (lambda grad: rois.new_zeros((k, 4))) if with_grad else None
+        batch = rois[:, 0].long()
+        box = rois[:, 1:] * self.spatial_scale
+        width = (box[:, 2] - box[:, 0]).clamp(min=0.0)
+        height = (box[:, 3] - box[:, 1]).clamp(min=0.0)
+        area = (width / pw) * (height / ph)
+        nonempty = area > 0
+        inv_area = torch.where(nonempty, 1.0 / torch.where(nonempty, area, torch.ones_like(area)),
+                               torch.zeros_like(area))
+        fy, ny, lo_y, hi_y, pos_y = _axis_support(box[:, 1], height / ph, ph, h)
+        fx, nx, lo_x, hi_x, pos_x = _axis_support(box[:, 0], width / pw, pw, w)
+        wy = _hat_integral(lo_y[..., None] - pos_y, hi_y[..., None] - pos_y)  # (K, PH, Ly)
+        wx = _hat_integral(lo_x[..., None] - pos_x, hi_x[..., None] - pos_x)  # (K, PW, Lx)
+        bags = _bag_layout(batch, fy, ny, fx, nx, wy.shape[-1], wx.shape[-1], h, w)
+        wy_entry = wy.reshape(-1).index_select(0, bags.iy)
+        wx_entry = wx.reshape(-1).index_select(0, bags.ix)
+        entry_box = bags.bag // (ph * pw)
+        weight = wy_entry * wx_entry * inv_area.index_select(0, entry_box)
+        pooled = F.embedding_bag(bags.index, self.table, bags.offsets, mode="sum", per_sample_weights=weight)
+        if not with_grad:
+            return pooled.view(k, ph, pw, c), None
+
+        def vjp(grad: Tensor) -> Tensor:
+            g = grad.reshape(k * ph * pw, c)
+            # d(sum grad * pooled) / d(weight of entry e) = grad[bin of e] . feature[pixel of e]
+            dot = (self.table.index_select(0, bags.index) * g.index_select(0, bags.bag)).sum(dim=1)
+            dot = dot * inv_area.index_select(0, entry_box)
+            # d weight / d corner, per axis: (start, end) derivative of each bin's pixel weights
+            d_y = _corner_derivatives(lo_y, hi_y, pos_y)  # 2 x (K, PH, Ly)
+            d_x = _corner_derivatives(lo_x, hi_x, pos_x)
+            along_y, along_x = dot * wx_entry, dot * wy_entry
+            parts = [along_x * d_x[0].reshape(-1).index_select(0, bags.ix),
+                     along_y * d_y[0].reshape(-1).index_select(0, bags.iy),
+                     along_x * d_x[1].reshape(-1).index_select(0, bags.ix),
+                     along_y * d_y[1].reshape(-1).index_select(0, bags.iy)]
+            corners = rois.new_zeros((k, 4)).index_add_(0, entry_box, torch.stack(parts, dim=1))
+            # 1 / area = pw * ph / (width * height): d log(1 / area) / d(x1, y1, x2, y2)
+            total = (g * pooled).sum(dim=1).view(k, ph * pw).sum(dim=1)
+            safe_w = torch.where(nonempty, width, torch.ones_like(width))
+            safe_h = torch.where(nonempty, height, torch.ones_like(height))
+            corners += total[:, None] * torch.stack((1 / safe_w, 1 / safe_h, -1 / safe_w, -1 / safe_h), dim=1)
+            return torch.where(nonempty[:, None], corners, torch.zeros_like(corners)) * self.spatial_scale
+
+        return pooled.view(k, ph, pw, c), vjp
+
+
+def _corner_derivatives(lo: Tensor, hi: Tensor, pos: Tensor) -> Tuple[Tensor, Tensor]:
+    """Derivatives of the pixel weights (K, bins, L) of one axis w.r.t. the box's start and end."""
+    bins = lo.shape[1]
+    frac_lo = torch.arange(bins, dtype=lo.dtype, device=lo.device)[:, None] / bins  # (bins, 1)
+    frac_hi = frac_lo + 1.0 / bins
+    at_hi, at_lo = _hat(hi[..., None] - pos), _hat(lo[..., None] - pos)
+    return (at_hi * (1 - frac_hi) - at_lo * (1 - frac_lo), at_hi * frac_hi - at_lo * frac_lo)

@@ -97,9 +97,8 @@ class DiMPTracker(Tracker):
             c0, r0, c1, r1 = max(x0 - 3, 0), max(y0 - 3, 0), min(x1 + 3, width), min(y1 + 3, height)
             l2, l3 = l2[..., 2 * r0:2 * r1, 2 * c0:2 * c1], l3[..., r0:r1, c0:c1]
             shift = torch.tensor([c0 * stride, r0 * stride, 0.0, 0.0])
-        test = head.test_features((l2, l3))
-        modulation = self.modulation
-        return lambda b: head.score_boxes(modulation, test, (b - shift)[None].to(self.device))[0].cpu()
+        energy = head.frame_energy(self.modulation, head.test_features((l2, l3)))  # box gradient in closed form
+        return lambda b: energy((b - shift)[None].to(self.device))[0].cpu()
 
     @property
     def box(self) -> Tensor:
@@ -145,7 +144,8 @@ class DiMPTracker(Tracker):
                 boxes = torch.cat((boxes, boxes[:1].expand(int(num), -1)))
             self.feature_sz = x.shape[-1]
             self.filter_size = self.net.spec.filter_size
-            self.filter, _, _ = self.net.classifier.get_filter(x[:, None], boxes[:, None], num_iter=p.net_opt_iter)
+            self.filter, _, _ = self.net.classifier.get_filter(x[:, None], boxes[:, None], num_iter=p.net_opt_iter,
+                                                               compute_losses=False)
             self.memory = SampleMemory(x, boxes, p.sample_memory_size, p.learning_rate,
                                        p.init_samples_minimum_weight)
         with self._timed("box"):
@@ -247,4 +247,5 @@ class DiMPTracker(Tracker):
         if num_iter > 0:
             samples, boxes, weights = self.memory.stored()
             self.filter, _, _ = self.net.classifier.optimizer(self.filter, samples[:, None], boxes[:, None],
-                                                              num_iter=num_iter, sample_weight=weights)
+                                                              num_iter=num_iter, sample_weight=weights,
+                                                              compute_losses=False)
