@@ -69,10 +69,11 @@ def capture_rng_state() -> Dict[str, Any]:
 
 def restore_rng_state(state: Dict[str, Any]) -> None:
     """Inverse of :func:`capture_rng_state`."""
-    torch.set_rng_state(state["torch"])
+    # a checkpoint loaded with map_location="cuda" brings the states onto the GPU; they live on the CPU
+    torch.set_rng_state(state["torch"].cpu())
     if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
     n = state["numpy"]
-    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
+    np.random.set_state((n["kind"], n["keys"].cpu().numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
     p = state["python"]
     random.setstate((p["version"], tuple(p["internal"]), p["gauss_next"]))
