@@ -52,7 +52,7 @@ def load_network(path: PathLike, device: Union[str, torch.device] = "cpu",
     """Build and load the network of a checkpoint file, in eval mode on ``device``.
 
     Our checkpoints carry their network spec; a published pytracking file is loaded into a
-    network built from ``official_spec`` (default: DiMP-50, nothing frozen). Returns the
+    network built from ``official_spec`` (default: DiMP-50, or PrDiMP-50 for a PrDiMP file). Returns the
     network and what is known about its training (the run description of our checkpoints,
     with ``epoch``; ``{"official": True}`` for a published file).
     """
@@ -67,9 +67,8 @@ def load_network(path: PathLike, device: Union[str, torch.device] = "cpu",
         run = state.get("run")
         info = json.loads(run) if isinstance(run, str) else dict(run or {})
         info["epoch"] = state.get("epoch")
-    else:
-        spec = official_spec if official_spec is not None else DiMPNetSpec(frozen_layers=[])
-        net, report = load_official_checkpoint(path, build_network(spec))
+    else:  # without official_spec: DiMP-50, or PrDiMP-50 for a PrDiMP file
+        net, report = load_official_checkpoint(path, build_network(official_spec) if official_spec else None)
         if report.missing:
             print(f"note: {path.name}: {len(report.missing)} tensors not in the file keep their initial values "
                   f"(e.g. {report.missing[0]})")
