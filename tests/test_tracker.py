@@ -165,3 +165,10 @@ def test_box_head_features_on_a_window_give_the_energies_of_the_whole_crop(net, 
         tracker.params = dataclasses.replace(tracker.params, box_feature_window=0.0)
         full = tracker.box_energy(feats, window, boxes[:10])(boxes)
     torch.testing.assert_close(windowed, full, rtol=1e-4, atol=1e-4)
+
+
+def test_unknown_conventions_are_refused(net):
+    with pytest.raises(ValueError, match="sampling 'continuous'"):
+        DiMPTracker(small_params(sampling="continuous"), net)
+    with pytest.raises(ValueError, match="score_preprocess 'exp'"):
+        DiMPTracker(small_params(score_preprocess="exp"), net)

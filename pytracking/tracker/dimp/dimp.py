@@ -56,6 +56,8 @@ class DiMPTracker(Tracker):
         optimizer = net.classifier.optimizer
         if params.score_preprocess not in ("none", "softmax", "auto"):
             raise ValueError(f"score_preprocess {params.score_preprocess!r}: use 'none', 'softmax' or 'auto'")
+        if params.sampling not in ("pytracking", "exact"):
+            raise ValueError(f"sampling {params.sampling!r}: use 'pytracking' or 'exact'")
         self.softmax_scores = params.score_preprocess == "softmax" or (
             params.score_preprocess == "auto" and isinstance(optimizer, SteepestDescentKL))
         self.softmax_reg = getattr(optimizer, "softmax_reg", None)
@@ -229,10 +231,11 @@ class DiMPTracker(Tracker):
         inside = (self.params.target_inside_ratio - 0.5) * self.target_sz
         image_sz = torch.tensor(self.image_size, dtype=torch.float32)
         half = 0.5 if self.params.sampling == "pytracking" else 0.0  # pytracking clamps pixel indices
-        clamped = torch.max(torch.min(pos - half, image_sz - inside), inside) + half
-        if not torch.equal(clamped, pos):
+        clamped = torch.max(torch.min(pos - half, image_sz - inside), inside)
+        if not torch.equal(clamped, pos - half):
             self.events["target_at_border"] += 1
-        self.pos = clamped
+            pos = clamped + half
+        self.pos = pos
 
     def _estimate_box(self, feats: Dict[str, Tensor], window: Window, update_scale: bool) -> None:
         """Refine boxes around the current estimate with the energy; adopt the top-k mean."""
