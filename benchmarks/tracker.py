@@ -11,7 +11,8 @@ the classifier (features, scores, online filter updates), the box estimation (bo
 features + 10 gradient-ascent steps on 10 boxes) and the rest (crop, localisation, state).
 The goal is everything except the backbone within 25 % of the frame. Times exclude JPEG
 decoding, as pytracking's FPS does. kld_is, nce and nce_plus share the tracker settings
-and differ only in the weights, so their speed is the same.
+and differ in the weights and in the conventions (kld_is: pytracking's float crops; nce,
+nce_plus: our exact uint8 crops; pytracking/README.md), which cost about the same.
 """
 from __future__ import annotations
 

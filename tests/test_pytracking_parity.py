@@ -84,8 +84,19 @@ def run_ours(name: str, ref: Dict[str, np.ndarray], monkeypatch, num_frames: int
         x = crops if torch.is_tensor(crops) else torch.from_numpy(crops).permute(0, 3, 1, 2).float()
         rec[f"crops/{frame[0]}"] = reference_tools.summary(x.numpy())
         feats = backbone(crops)
+        for layer in ("layer2", "layer3"):
+            rec[f"{layer}_summary/{frame[0]}"] = reference_tools.summary(feats[layer].numpy())
         rec[f"layer3_first/{frame[0]}"] = feats["layer3"][0, :8].numpy()
         return feats
+
+    sample = dimp_module.sample_patch
+
+    def recording_sample_patch(*args, **kwargs):
+        crop, window = sample(*args, **kwargs)
+        # pytracking's reported sample: (row, col) index position, scale
+        rec[f"sample_pos/{frame[0]}"] = (torch.as_tensor(window.centre) - 0.5).flip(0).numpy()
+        rec[f"sample_scale/{frame[0]}"] = window.scale
+        return crop, window
 
     localise = dimp_module.localise
 
@@ -97,17 +108,20 @@ def run_ours(name: str, ref: Dict[str, np.ndarray], monkeypatch, num_frames: int
 
     monkeypatch.setattr(tracker, "_backbone", recording_backbone)
     monkeypatch.setattr(dimp_module, "localise", recording_localise)
+    monkeypatch.setattr(dimp_module, "sample_patch", recording_sample_patch)
     rec["softmax"] = tracker.softmax_scores
     frames = ref["frames"][:num_frames]
     tracker.initialize(frames[0], ref["init_box"], seed=0)
     rec["filter/0"] = tracker.filter.numpy()
     rec["init_boxes/0"] = tracker.memory.stored()[1].numpy()
+    rec["modulation/0"] = torch.cat([m.reshape(1, -1) for m in tracker.modulation], dim=1).numpy()
     boxes = [ref["init_box"]]
     for t in range(1, len(frames)):
         frame[0] = t
         boxes.append(tracker.track(frames[t]))
         for key, value in (("proposals", "proposals"), ("refined", "boxes"), ("energy", "energy")):
             rec[f"{key}/{t}"] = tracker.last_refinement[value].numpy()
+        rec[f"filter_sum/{t}"] = float(tracker.filter.abs().sum())
     return rec, np.asarray(boxes)
 
 
@@ -151,6 +165,10 @@ def test_first_frame_samples_boxes_and_filter_match(tracked):
     ref, rec, _ = tracked
     assert diff(rec["crops/0"], ref["out/crops/0"]) < 1e-3  # 13 augmented crops, float values
     assert diff(rec["layer3_first/0"], ref["out/layer3_first/0"]) < 1e-4
+    for layer in ("layer2", "layer3"):
+        summary = ref[f"out/{layer}_summary/0"]
+        assert diff(rec[f"{layer}_summary/0"], summary) < 1e-5 * np.abs(summary).max()
+    assert diff(rec["modulation/0"], ref["out/modulation/0"]) < 1e-4 * np.abs(ref["out/modulation/0"]).max()
     assert diff(rec["init_boxes/0"], ref["out/init_boxes/0"]) < 1e-4  # crop pixels, incl. the flipped one
     filt = ref["out/filter/0"]
     assert diff(rec["filter/0"], filt) < 1e-4 * np.abs(filt).max()
@@ -159,8 +177,12 @@ def test_first_frame_samples_boxes_and_filter_match(tracked):
 def test_every_frame_stage_matches(tracked):
     ref, rec, _ = tracked
     for t in range(1, len(ref["frames"])):
+        assert diff(rec[f"sample_pos/{t}"], ref[f"out/sample_pos/{t}"]) < 1e-3, t
+        assert rec[f"sample_scale/{t}"] == pytest.approx(float(ref[f"out/sample_scale/{t}"][0]), rel=1e-5), t
         assert diff(rec[f"crops/{t}"], ref[f"out/crops/{t}"]) < 1e-3, t
         assert diff(rec[f"layer3_first/{t}"], ref[f"out/layer3_first/{t}"]) < 1e-4, t
+        summary = ref[f"out/layer3_summary/{t}"]
+        assert diff(rec[f"layer3_summary/{t}"], summary) < 1e-5 * np.abs(summary).max(), t
         expected = torch.from_numpy(ref[f"out/scores/{t}"])  # the network's scores
         if rec["softmax"]:  # PrDiMP: localised on their softmax over the map
             expected = torch.softmax(expected.reshape(-1), 0).view(expected.shape)
@@ -170,6 +192,7 @@ def test_every_frame_stage_matches(tracked):
         # the ascent can amplify float32 rounding for a steep box (not a top-k one)
         assert diff(rec[f"refined/{t}"], ref[f"out/refined/{t}"]) < 0.2, t
         assert diff(rec[f"energy/{t}"], ref[f"out/energy/{t}"]) < 0.02, t
+        assert rec[f"filter_sum/{t}"] == pytest.approx(float(ref[f"out/filter_sum/{t}"][0]), rel=1e-3), t
 
 
 def test_boxes_match_pytracking_and_follow_the_target(tracked):

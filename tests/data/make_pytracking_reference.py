@@ -1,6 +1,9 @@
 """Regenerate ``tests/data/pytracking_reference_*.npz``: pytracking's own DiMP tracker on a short sequence.
 
-    python tests/data/make_pytracking_reference.py --pytracking /path/to/pytracking-checkout
+    python tests/data/make_pytracking_reference.py --pytracking /path/to/pytracking-checkout [--commit HASH]
+
+(``--commit`` only for a source export without ``.git``; the stored files say which commit made
+them: ``np.load(...)["commit"]``, 7eb9e74bd3d40e29dbcec444902237da13de247b for the committed ones.)
 
 Runs visionml/pytracking's tracker and networks (a checkout of its repository; nothing of it is
 stored here) on CPU, with its CUDA PrRoIPool replaced by ours (``pytracking_ebm.ops``) and small
