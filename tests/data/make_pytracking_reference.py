@@ -22,6 +22,7 @@ The frames (:func:`make_sequence`) are built from scikit-image's ``rocket`` phot
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import subprocess
 import sys
@@ -128,13 +129,11 @@ def import_pytracking(root: Path) -> types.SimpleNamespace:
     for sub in ("complex", "operation", "fourier", "dcf", "optimization"):
         setattr(package, sub, __import__(f"pytracking.libs.{sub}", fromlist=[sub]))
     from ltr.models.tracking import dimpnet
-    from pytracking.tracker.dimp import dimp as dimp_tracker
-    from pytracking.utils.params import TrackerParams
     from pytracking.features import preprocessing
-    import importlib
+    from pytracking.tracker.dimp import dimp as dimp_tracker
     params_modules = {n: importlib.import_module(f"pytracking.parameter.dimp.{n}") for n in NETWORKS}
-    return types.SimpleNamespace(torch=torch, dimpnet=dimpnet, tracker=dimp_tracker, TrackerParams=TrackerParams,
-                                 preprocessing=preprocessing, params=params_modules)
+    return types.SimpleNamespace(torch=torch, dimpnet=dimpnet, tracker=dimp_tracker, preprocessing=preprocessing,
+                                 params=params_modules)
 
 
 def checkout_commit(root: Path, given: str = None) -> str:
@@ -156,13 +155,12 @@ def build_network(pt, name: str):
         return d.dimpnet50(filter_size=4, backbone_pretrained=False, optim_iter=5, clf_feat_norm=True,
                            clf_feat_blocks=0, final_conv=True, out_feature_dim=512, optim_init_step=0.9,
                            optim_init_reg=0.1, init_gauss_sigma=feature_sz * 0.25 / area, num_dist_bins=100,
-                           bin_displacement=0.1,
-                           mask_init_factor=3.0, target_mask_act="sigmoid", score_act="relu",
-                           frozen_backbone_layers=list(frozen))
+                           bin_displacement=0.1, mask_init_factor=3.0, target_mask_act="sigmoid",
+                           score_act="relu", frozen_backbone_layers=list(frozen))
     return d.klcedimpnet50(filter_size=4, backbone_pretrained=False, optim_iter=5, clf_feat_norm=True,
                            clf_feat_blocks=0, final_conv=True, out_feature_dim=512, optim_init_step=1.0,
-                           optim_init_reg=0.05, optim_min_reg=0.05, gauss_sigma=feature_sz * 0.25 / area, alpha_eps=0.05,
-                           normalize_label=True, init_initializer="zero")
+                           optim_init_reg=0.05, optim_min_reg=0.05, gauss_sigma=feature_sz * 0.25 / area,
+                           alpha_eps=0.05, normalize_label=True, init_initializer="zero")
 
 
 def is_constant(name: str) -> bool:
