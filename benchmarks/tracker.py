@@ -22,7 +22,8 @@ tracker with its super_dimp parameters and ours with the first of ``--params`` t
 same frames with the same network (the original's random initialisation, loaded into ours
 through ``ltr.models.official``), each in its own process, alternating for ``--rounds``
 rounds so that machine load hits both alike; the table gives the median per stage and the
-ratio original / ours (above 1: ours is faster).
+ratio original / ours (above 1: ours is faster). kld_is uses pytracking's crop
+conventions and nce / nce_plus our exact ones (pytracking/README.md); they cost about the same.
 """
 from __future__ import annotations
 

@@ -53,8 +53,8 @@ def load_network(path: PathLike, device: Union[str, torch.device] = "cpu",
     """Build and load the network of a checkpoint file, in eval mode on ``device``.
 
     Our checkpoints and shipped files carry their network spec (fp16 weights are loaded into
-    the fp32 network); a published pytracking file is loaded into a
-    network built from ``official_spec`` (default: DiMP-50, nothing frozen). Returns the
+    the fp32 network); a published pytracking file is loaded into a network built from
+    ``official_spec`` (default: DiMP-50, or PrDiMP-50 for a PrDiMP file). Returns the
     network and what is known about its training (the run description of our checkpoints,
     with ``epoch``; ``{"official": True}`` for a published file).
     """
@@ -71,9 +71,8 @@ def load_network(path: PathLike, device: Union[str, torch.device] = "cpu",
         info["epoch"] = state.get("epoch")
         if isinstance(state.get("training"), str):  # a shipped file (ltr.export): how it was trained
             info["training"] = json.loads(state["training"])
-    else:
-        spec = official_spec if official_spec is not None else DiMPNetSpec(frozen_layers=[])
-        net, report = load_official_checkpoint(path, build_network(spec))
+    else:  # without official_spec: DiMP-50, or PrDiMP-50 for a PrDiMP file
+        net, report = load_official_checkpoint(path, build_network(official_spec) if official_spec else None)
         if report.missing:
             print(f"note: {path.name}: {len(report.missing)} tensors not in the file keep their initial values "
                   f"(e.g. {report.missing[0]})")

@@ -1,4 +1,5 @@
 """Converter of pytracking's published checkpoints: names map onto our modules, no code runs."""
+import math
 import os
 import sys
 import types
@@ -8,6 +9,7 @@ import pytest
 import torch
 
 from ltr.models import DiMPNetSpec, build_network
+from ltr.models.filter_ops import apply_filter
 from ltr.models.official import load_official_checkpoint, official_to_ours, read_official_state_dict
 
 #: a few names exactly as they appear in dimp50.pth / super_dimp.pth, and ours
@@ -91,3 +93,36 @@ def test_converter_loads_tensors_without_running_pickled_code(tmp_path, legacy):
     assert report.ignored == ["feature_extractor.fc.weight"]
     assert "box_head.energy.bias" in report.missing and "box_head.energy.weight" not in report.missing
     assert not marker.exists()
+
+
+def test_published_prdimp_networks_are_recognised_by_their_names():
+    """PrDiMP's file has no DiMP label predictor: a PrDiMP-50 is built (KL optimiser), with
+    exactly the classifier tensors such a file holds."""
+    from ltr.models.official import official_spec
+
+    dimp = {"classifier.filter_optimizer.label_map_predictor.weight": None, "feature_extractor.conv1.weight": None}
+    prdimp = {"classifier.filter_optimizer.log_step_length": None, "feature_extractor.conv1.weight": None}
+    assert official_spec(dimp).classifier == "dimp"
+    spec = official_spec(prdimp)
+    assert spec.classifier == "prdimp" and spec.frozen_layers == []
+    names = set(build_network(DiMPNetSpec.tiny(classifier="prdimp")).state_dict())
+    assert {n for n in names if n.startswith("classifier.optimizer.")} == {
+        "classifier.optimizer.log_step_length", "classifier.optimizer.filter_reg"}
+    with pytest.raises(ValueError, match="unknown classifier"):
+        build_network(DiMPNetSpec.tiny(classifier="kl"))
+
+
+def test_prdimp_optimiser_lowers_its_kl_loss():
+    """PrDiMP's Newton steps from a zero filter take the train loss well below its initial
+    log 100 (a 10x10 map), and the learnt filter's scores peak at the target centre."""
+    torch.manual_seed(0)
+    net = build_network(DiMPNetSpec.tiny(classifier="prdimp", optim_min_reg=0.05, alpha_eps=0.05))
+    feat = torch.randn(3, 1, 16, 9, 9)
+    boxes = torch.tensor([[[40.0, 50.0, 30.0, 20.0]]]).repeat(3, 1, 1)
+    filt, iterates, losses = net.classifier.optimizer(torch.zeros(1, 16, 4, 4), feat, boxes, num_iter=5)
+    assert len(iterates) == len(losses) == 6
+    assert losses[0].item() == pytest.approx(math.log(100), rel=1e-5)
+    assert losses[-1] < 0.75 * losses[0]
+    scores = apply_filter(feat, filt).mean(dim=(0, 1))
+    row, col = divmod(int(scores.argmax()), scores.shape[-1])
+    assert abs(row - 60 / 16) <= 1 and abs(col - 55 / 16) <= 1  # the box centre (55, 60) px, stride 16

@@ -214,3 +214,10 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
     for key in ("boxes", "energy", "initial_energy"):
         torch.testing.assert_close(fast_last[key], plain_last[key], rtol=1e-5, atol=1e-5)
     assert (fast_last["boxes"] - fast_last["proposals"]).abs().max() > 1.0  # the ascent moves the boxes
+
+
+def test_unknown_conventions_are_refused(net):
+    with pytest.raises(ValueError, match="sampling 'continuous'"):
+        DiMPTracker(small_params(sampling="continuous"), net)
+    with pytest.raises(ValueError, match="score_preprocess 'exp'"):
+        DiMPTracker(small_params(score_preprocess="exp"), net)

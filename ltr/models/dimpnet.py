@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from .backbone import ResNetBackbone, layer_channels
 from .box_head import BoxEnergyHead
 from .classifier import ClassifierFeatures, FilterInitializer, LinearFilterClassifier
-from .optimizer import SteepestDescentGN
+from .optimizer import SteepestDescentGN, SteepestDescentKL
 
 #: channels of ResNet-50's layers (:func:`~ltr.models.backbone.layer_channels` gives any backbone's)
 LAYER_CHANNELS = {k: v for k, v in layer_channels("resnet50").items() if k != "layer1"}
@@ -47,6 +47,20 @@ class DiMPNetSpec:
     box_pred_input_dim: List[int] = field(default_factory=lambda: [256, 256])
     box_pred_inter_dim: List[int] = field(default_factory=lambda: [256, 256])
     box_head_width: int = 256
+    # the filter optimiser: 'dimp', DiMP's learned loss; 'prdimp', PrDiMP's KL divergence to a
+    # label density of init_gauss_sigma cells (minimum regularisation optim_min_reg, alpha_eps),
+    # for published PrDiMP networks (tracking only)
+    classifier: str = "dimp"
+    optim_min_reg: float = 1e-3
+    alpha_eps: float = 0.0
+
+    @classmethod
+    def prdimp50(cls, **overrides: Any) -> "DiMPNetSpec":
+        """PrDiMP-50 as published (``prdimp50.pth``): 18x18 features of area 5, nothing frozen."""
+        values = dict(classifier="prdimp", frozen_layers=[], optim_init_step=1.0, optim_init_reg=0.05,
+                      optim_min_reg=0.05, init_gauss_sigma=18 * (1 / 4) / 5.0, alpha_eps=0.05)
+        values.update(overrides)
+        return cls(**values)
 
     @classmethod
     def tiny(cls, **overrides: Any) -> "DiMPNetSpec":
@@ -119,12 +133,18 @@ def build_network(spec: Union[DiMPNetSpec, Mapping[str, Any], str, None] = None)
     stride = LAYER_STRIDES[DiMPNet.clf_layer]
     backbone = ResNetBackbone(spec.backbone_blocks, spec.backbone_width, spec.frozen_layers, arch=spec.backbone)
     channels = backbone.channels
+    if spec.classifier == "dimp":
+        optimizer = SteepestDescentGN(spec.optim_iter, stride, spec.optim_init_step, spec.optim_init_reg,
+                                      spec.init_gauss_sigma, spec.num_dist_bins, spec.bin_displacement,
+                                      spec.mask_init_factor, spec.optim_min_reg)
+    elif spec.classifier == "prdimp":
+        optimizer = SteepestDescentKL(spec.optim_iter, stride, spec.optim_init_step, spec.optim_init_reg,
+                                      spec.init_gauss_sigma, spec.optim_min_reg, spec.alpha_eps)
+    else:
+        raise ValueError(f"unknown classifier {spec.classifier!r} in the network spec; use 'dimp' or 'prdimp'")
     classifier = LinearFilterClassifier(
         ClassifierFeatures(channels[DiMPNet.clf_layer], spec.clf_feature_dim, spec.filter_size),
-        FilterInitializer(spec.clf_feature_dim, spec.filter_size, stride),
-        SteepestDescentGN(spec.optim_iter, stride, spec.optim_init_step, spec.optim_init_reg,
-                          spec.init_gauss_sigma, spec.num_dist_bins, spec.bin_displacement, spec.mask_init_factor),
-    )
+        FilterInitializer(spec.clf_feature_dim, spec.filter_size, stride), optimizer)
     box_head = BoxEnergyHead(tuple(channels[l] for l in DiMPNet.box_layers), spec.box_pred_input_dim,
                              spec.box_pred_inter_dim, tuple(LAYER_STRIDES[l] for l in DiMPNet.box_layers),
                              width=spec.box_head_width)

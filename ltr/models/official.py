@@ -145,14 +145,23 @@ def convert_state_dict(official: Mapping[str, Tensor]) -> Tuple[Dict[str, Tensor
     return ours, unknown, ignored
 
 
-def load_official_checkpoint(path: PathLike, net: Optional[DiMPNet] = None) -> Tuple[DiMPNet, ConversionReport]:
-    """Load a published pytracking DiMP-family checkpoint into ``net`` (default: a new DiMP-50).
+def official_spec(official: Mapping[str, Tensor]) -> DiMPNetSpec:
+    """The spec of a published network from its tensor names: PrDiMP's optimiser
+    (``prdimp50.pth``) has no label / mask / weight predictors."""
+    if "classifier.filter_optimizer.label_map_predictor.weight" in official:
+        return DiMPNetSpec(frozen_layers=[])
+    return DiMPNetSpec.prdimp50()
 
-    Tensors with a counterpart are loaded (shapes must agree); the report lists the rest,
-    e.g. the DiMP classifier's label / mask / weight predictors that PrDiMP's file lacks.
+
+def load_official_checkpoint(path: PathLike, net: Optional[DiMPNet] = None) -> Tuple[DiMPNet, ConversionReport]:
+    """Load a published pytracking DiMP-family checkpoint into ``net`` (default: a new DiMP-50,
+    or PrDiMP-50 for a PrDiMP file, see :func:`official_spec`).
+
+    Tensors with a counterpart are loaded (shapes must agree); the report lists the rest.
     """
-    net = net if net is not None else build_network(DiMPNetSpec(frozen_layers=[]))
-    ours, unknown, ignored = convert_state_dict(read_official_state_dict(path))
+    state = read_official_state_dict(path)
+    net = net if net is not None else build_network(official_spec(state))
+    ours, unknown, ignored = convert_state_dict(state)
     own = net.state_dict()
     bad = [k for k in ours if k in own and own[k].shape != ours[k].shape]
     if bad:

@@ -131,3 +131,84 @@ class SteepestDescentGN(nn.Module):
             with torch.no_grad():
                 losses.append(train_loss(filt))
         return filt, iterates, losses
+
+
+class SteepestDescentKL(nn.Module):
+    """PrDiMP's filter optimiser (``PrDiMPSteepestDescentNewton``; Danelljan et al., CVPR 2020).
+
+    The scores ``s_i = x_i * f`` are read as logits of the target-centre density: the loss is
+    ``sum_i w_i KL(p_i || softmax(s_i)) + lambda ||f||^2`` with ``p_i`` a Gaussian label density
+    (``gauss_sigma`` cells) around the target centre. Each step goes along the gradient
+    ``sum_i w_i x_i^T (softmax(s_i) - p_i) + lambda f`` with the Newton step length along it,
+    ``|g|^2 / (g^T H g + (lambda + alpha_eps) |g|^2)``, H the softmax's Hessian (clamped at 0
+    per frame). The tracker then localises on ``softmax(s)`` (``softmax_reg`` None: plain).
+    Used to track with published PrDiMP networks (with DiMP's filter initialiser); our
+    training settings do not train it.
+    """
+
+    softmax_reg = None
+
+    def __init__(self, num_iter: int = 5, feat_stride: int = 16, init_step_length: float = 1.0,
+                 init_filter_reg: float = 0.05, gauss_sigma: float = 1.0, min_filter_reg: float = 0.05,
+                 alpha_eps: float = 0.05, normalize_label: bool = True):
+        super().__init__()
+        self.num_iter, self.feat_stride = num_iter, feat_stride
+        self.gauss_sigma, self.min_filter_reg = gauss_sigma, min_filter_reg
+        self.alpha_eps, self.normalize_label = alpha_eps, normalize_label
+        self.log_step_length = nn.Parameter(torch.full((1,), math.log(init_step_length)))
+        self.filter_reg = nn.Parameter(torch.full((1,), float(init_filter_reg)))
+
+    def label_density(self, center: Tensor, size: Tuple[int, int]) -> Tensor:
+        """Gaussian density (N, H, W) around ``center`` (N, 2) (row, col) in map cells."""
+        rows = torch.arange(size[0], dtype=center.dtype, device=center.device).view(1, -1, 1)
+        cols = torch.arange(size[1], dtype=center.dtype, device=center.device).view(1, 1, -1)
+        var = self.gauss_sigma ** 2
+        g_rows = torch.exp(-0.5 / var * (rows - center[:, 0, None, None]) ** 2)
+        g_cols = torch.exp(-0.5 / var * (cols - center[:, 1, None, None]) ** 2)
+        density = g_rows / (2 * math.pi * var) * g_cols
+        if self.normalize_label:
+            density = density / (density.sum(dim=(-2, -1), keepdim=True) + 1e-8)
+        return density
+
+    def forward(self, filt: Tensor, feat: Tensor, bb: Tensor, num_iter: Optional[int] = None,
+                sample_weight: Optional[Tensor] = None, compute_losses: bool = True
+                ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+        """As :meth:`SteepestDescentGN.forward`: filter (S, C, k, k), features (I, S, C, H, W),
+        boxes (I, S, 4), weights (I,) or (I, S) (default 1 / I each); no losses with
+        ``compute_losses=False``."""
+        num_iter = self.num_iter if num_iter is None else num_iter
+        n_img, n_seq = feat.shape[:2]
+        k = filt.shape[-1]
+        out_size = (feat.shape[-2] + (k + 1) % 2, feat.shape[-1] + (k + 1) % 2)
+        step_factor = self.log_step_length.exp()
+        reg = (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
+        center = ((bb[..., :2] + bb[..., 2:] / 2) / self.feat_stride).reshape(-1, 2).flip(1) - (k % 2) / 2.0
+        label = self.label_density(center, out_size).view(n_img, n_seq, *out_size)
+        if sample_weight is None:
+            sample_weight = feat.new_full((n_img, n_seq), 1.0 / n_img)
+        weight = sample_weight.reshape(n_img, -1).expand(n_img, n_seq)
+
+        def loss(scores: Tensor, f: Tensor) -> Tensor:
+            nll = torch.logsumexp(scores, dim=(-2, -1)) - (label * scores).sum(dim=(-2, -1))
+            return ((weight * nll).sum() + reg * (f * f).sum()).detach() / n_seq
+
+        iterates, losses = [filt], []
+        for _ in range(num_iter):
+            scores = apply_filter(feat, filt)
+            prob = torch.softmax(scores.reshape(n_img, n_seq, -1), dim=2).reshape(scores.shape)
+            if compute_losses:
+                losses.append(loss(scores, filt))
+            grad = filter_gradient(feat, weight[..., None, None] * (prob - label), k) + reg * filt
+            # g^T H g per frame, H = diag(p) - p p^T of the softmax, along the scores' change
+            scores_grad = apply_filter(feat, grad)
+            weighted = prob * scores_grad
+            hess_grad = weighted - prob * weighted.sum(dim=(-2, -1), keepdim=True)
+            curvature = (scores_grad * hess_grad).reshape(n_img, n_seq, -1).sum(dim=2).clamp(min=0)
+            curvature = (weight * curvature).sum(dim=0)
+            num = (grad * grad).sum(dim=(1, 2, 3))
+            den = (curvature + (reg + self.alpha_eps) * num).clamp(min=1e-8)
+            filt = filt - (step_factor * num / den).view(-1, 1, 1, 1) * grad
+            iterates.append(filt)
+        if compute_losses:
+            losses.append(loss(apply_filter(feat, filt), filt))
+        return filt, iterates, losses

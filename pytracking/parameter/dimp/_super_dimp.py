@@ -26,7 +26,9 @@ def super_dimp(checkpoint: str, train_command: str, description: str = "") -> Di
                       "dropout": (2, 0.2)},
         augmentation_expansion_factor=2.0, random_shift_factor=1 / 3,
         # localisation: not found below 0.25; distractors at 0.8 of the peak; hard negatives
-        # at 0.5 (learning rate 0.02); target neighbourhood 2.2 target sizes
+        # at 0.5 (learning rate 0.02); target neighbourhood 2.2 target sizes. A PrDiMP network's
+        # scores are localised on their softmax, not found below 0.04 (pytracking's prdimp50)
+        score_preprocess="auto", target_not_found_threshold_softmax=0.04,
         advanced_localization=True, target_not_found_threshold=0.25, distractor_threshold=0.8,
         hard_negative_threshold=0.5, target_neighborhood_scale=2.2, displacement_scale=0.8,
         hard_negative_learning_rate=0.02, update_scale_when_uncertain=True,
@@ -42,4 +44,21 @@ def super_dimp(checkpoint: str, train_command: str, description: str = "") -> Di
         # the box head's test features only on 2 proposal sizes around the proposals (the
         # energies are those of the whole crop; 0 computes the whole crop, as pytracking)
         box_feature_window=2.0,
+        # pytracking's conventions, so that its published networks give its boxes: crops in its
+        # pixel-index convention, the flipped init sample's box shifted but not mirrored, the
+        # top-k ranked by the energies before the last ascent step, pixel-space (dimp50) steps
+        # scaled by the current box size, no clamps of the estimate
+        sampling="pytracking", mirror_flipped_box=False, rank_boxes_before_last_step=True,
+        box_step_current_size=True, clamp_estimates=False,
     )
+
+
+def exact_conventions(params: DiMPParams) -> DiMPParams:
+    """Our conventions instead of pytracking's (pytracking/README.md): exact resampling in
+    continuous coordinates, the flipped sample's box mirrored, the top-k by the final energies,
+    pixel-space steps scaled by the initial box size, and the estimate clamped (at least
+    ``min_target_size``, ``target_inside_ratio`` inside the image, scale within the bounds,
+    output clipped to the image)."""
+    params.sampling, params.mirror_flipped_box = "exact", True
+    params.rank_boxes_before_last_step, params.box_step_current_size, params.clamp_estimates = False, False, True
+    return params

@@ -4,7 +4,10 @@ As DiMP's tracker does at initialisation, a crop ``expansion`` times larger than
 region is taken around the target, each augmentation (blur, rotation, flip) is applied to it,
 and the output-sized centre (moved by the augmentation's shift) is cut out. The identity
 crop comes first. The target box of every sample is the identity box moved by the shift
-(mirrored for the flip; rotations keep it, as pytracking does).
+(rotations keep it, as pytracking does); the flipped sample's box is mirrored only with
+``mirror_flipped_box`` (pytracking shifts it without mirroring). The random shifts are drawn
+from a torch generator in pytracking's order and arithmetic, so that a seeded tracker draws
+what pytracking draws after ``torch.manual_seed`` of the same seed.
 """
 from __future__ import annotations
 
@@ -31,15 +34,17 @@ class Augmentation:
 
 
 def augmentation_list(config: Mapping[str, object], sample_size: int, random_shift_factor: float,
-                      rng: np.random.Generator) -> List[Augmentation]:
+                      generator: torch.Generator) -> List[Augmentation]:
     """pytracking's order: identity, relative shifts, flip, blurs, rotations (dropout is
     applied later, to the identity sample's classifier features)."""
+    size = torch.tensor([float(sample_size)] * 2)
 
     def random_shift() -> Tuple[int, int]:
         if random_shift_factor <= 0:
             return (0, 0)
-        dx, dy = (rng.random(2) - 0.5) * sample_size * random_shift_factor
-        return (int(dx), int(dy))              # truncated toward zero, as pytracking
+        # (row, col), float32, truncated toward zero: pytracking's draw
+        row, col = ((torch.rand(2, generator=generator) - 0.5) * size * random_shift_factor).long().tolist()
+        return (col, row)
 
     out = [Augmentation("identity", None, (0, 0))]
     for sy, sx in config.get("relativeshift", ()):  # pytracking lists (row, col) factors
@@ -68,7 +73,8 @@ def _apply(patch: np.ndarray, aug: Augmentation) -> np.ndarray:
 
 
 def init_samples(image: np.ndarray, pos: Tensor, target_size: Tensor, target_scale: float, sample_size: int,
-                 augmentations: List[Augmentation], expansion: float) -> Tuple[np.ndarray, Tensor, Window]:
+                 augmentations: List[Augmentation], expansion: float,
+                 mirror_flipped_box: bool = True) -> Tuple[np.ndarray, Tensor, Window]:
     """Crops (n, S, S, 3) uint8, target boxes (n, 4) in crop pixels, and the identity crop's window.
 
     The expanded crop is centred on the rounded target centre with border replication.
@@ -90,7 +96,7 @@ def init_samples(image: np.ndarray, pos: Tensor, target_size: Tensor, target_sca
             out = np.pad(out, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
         crops.append(out[y0 + pad:y0 + pad + sample_size, x0 + pad:x0 + pad + sample_size])
         b = box.clone()
-        if aug.kind == "fliplr":
+        if aug.kind == "fliplr" and mirror_flipped_box:
             b[0] = expanded - b[0] - b[2]
         b[0] -= x0
         b[1] -= y0

@@ -20,17 +20,18 @@ from typing import Callable, Dict, Iterator, Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ltr.data.transforms import normalize, to_tensor
 from ltr.models import DiMPNet
 from ltr.models.filter_ops import apply_filter
+from ltr.models.optimizer import SteepestDescentKL
 
 from ..base import Tracker
 from .augmentation import augmentation_list, init_samples
 from .box_refinement import proposals, refine_boxes, select_box
 from .geometry import Window, box_from_state, clip_box, search_window
+from .index_sampling import image_tensor, index_position, init_samples_index, sample_patch
 from .localisation import localise
 from .memory import SampleMemory
 from .params import DiMPParams
@@ -52,6 +53,15 @@ class DiMPTracker(Tracker):
         self.params, self.device, self.debug = params, torch.device(device), debug
         # no parameter gradients: the box refinement differentiates with respect to the boxes only
         self.net = net.eval().requires_grad_(False)
+        # PrDiMP's classifier scores are logits of the target density: localise on their softmax
+        optimizer = net.classifier.optimizer
+        if params.score_preprocess not in ("none", "softmax", "auto"):
+            raise ValueError(f"score_preprocess {params.score_preprocess!r}: use 'none', 'softmax' or 'auto'")
+        if params.sampling not in ("pytracking", "exact"):
+            raise ValueError(f"sampling {params.sampling!r}: use 'pytracking' or 'exact'")
+        self.softmax_scores = params.score_preprocess == "softmax" or (
+            params.score_preprocess == "auto" and isinstance(optimizer, SteepestDescentKL))
+        self.softmax_reg = getattr(optimizer, "softmax_reg", None)
         self.timings: Dict[str, float] = defaultdict(float)
         self.flags: Counter = Counter()
 
@@ -67,10 +77,11 @@ class DiMPTracker(Tracker):
             torch.cuda.synchronize(self.device)
         self.timings[name] += time.perf_counter() - start
 
-    def _backbone(self, crops: np.ndarray) -> Dict[str, Tensor]:
-        """Crops (n, S, S, 3) uint8 -> backbone features (normalised as in training)."""
+    def _backbone(self, crops) -> Dict[str, Tensor]:
+        """Crops (n, S, S, 3) uint8, or float (n, 3, S, S) in [0, 255] -> backbone features
+        (normalised as in training)."""
         with self._timed("backbone"):
-            x = normalize(to_tensor(crops)).to(self.device)
+            x = normalize(crops / 255 if torch.is_tensor(crops) else to_tensor(crops)).to(self.device)
             return self.net.extract_backbone_features(x)
 
     def _classifier_features(self, feats: Dict[str, Tensor]) -> Tensor:
@@ -106,7 +117,8 @@ class DiMPTracker(Tracker):
         return box_from_state(self.pos, self.target_sz)
 
     def _output(self) -> np.ndarray:
-        return clip_box(self.box, self.image_size).numpy().astype(np.float64)
+        box = clip_box(self.box, self.image_size) if self.params.clamp_estimates else self.box
+        return box.numpy().astype(np.float64)
 
     # ------------------------------------------------------------------ initialisation
 
@@ -116,8 +128,8 @@ class DiMPTracker(Tracker):
         self.events.clear()
         self.flags.clear()
         self.timings.clear()
+        # every random draw (augmentation shifts, dropout, box proposals) in pytracking's order
         self.generator = torch.Generator().manual_seed(seed)
-        rng = np.random.default_rng(seed)
         box = torch.as_tensor(np.asarray(box, dtype=np.float64), dtype=torch.float32)
         if not (torch.isfinite(box).all() and (box[2:] > 0).all()):
             raise ValueError(f"invalid initial box {box.tolist()}")
@@ -131,16 +143,19 @@ class DiMPTracker(Tracker):
         self.min_scale_factor = float((10.0 / self.base_target_sz).max())
         self.max_scale_factor = max(float((image_sz / self.base_target_sz).min()), self.min_scale_factor)
 
-        augs = augmentation_list(p.augmentation, sample, p.random_shift_factor, rng)
-        crops, boxes, _ = init_samples(image, self.pos, self.target_sz, self.target_scale, sample, augs,
-                                       p.augmentation_expansion_factor)
+        augs = augmentation_list(p.augmentation, sample, p.random_shift_factor, self.generator)
+        make_samples = init_samples_index if p.sampling == "pytracking" else init_samples
+        crops, boxes, _ = make_samples(image, self.pos, self.target_sz, self.target_scale, sample, augs,
+                                       p.augmentation_expansion_factor, p.mirror_flipped_box)
         feats = self._backbone(crops)
         boxes = boxes.to(self.device)
         with self._timed("classifier"):
             x = self._classifier_features(feats)
             if "dropout" in p.augmentation:  # dropout copies of the identity sample
                 num, prob = p.augmentation["dropout"]
-                x = torch.cat((x, F.dropout2d(x[:1].expand(int(num), -1, -1, -1), p=prob, training=True)))
+                # channel dropout (F.dropout2d's draw, from the tracker's generator)
+                keep = torch.empty(int(num), x.shape[1], 1, 1, dtype=x.dtype).bernoulli_(1 - prob, generator=self.generator)
+                x = torch.cat((x, x[:1] * keep.div_(1 - prob).to(x.device)))
                 boxes = torch.cat((boxes, boxes[:1].expand(int(num), -1)))
             self.feature_sz = x.shape[-1]
             self.filter_size = self.net.spec.filter_size
@@ -162,20 +177,34 @@ class DiMPTracker(Tracker):
         stride = sample / self.feature_sz
         # DiMP centres the crop half a cell off when the score map has no centre cell
         offset = ((self.feature_sz + self.filter_size) % 2) * 0.5 * stride * self.target_scale
-        window = search_window(self.pos + offset, self.target_scale * sample, self.image_size, sample,
-                               p.border_mode, p.patch_max_scale_change)
+        if p.sampling == "pytracking":
+            crop, window = sample_patch(image_tensor(image), index_position(self.pos + offset),
+                                        torch.full((2,), self.target_scale * sample), sample, p.border_mode,
+                                        p.patch_max_scale_change)
+        else:
+            window = search_window(self.pos + offset, self.target_scale * sample, self.image_size, sample,
+                                   p.border_mode, p.patch_max_scale_change)
+            crop = window.crop(image)[None]
         with torch.no_grad():
-            feats = self._backbone(window.crop(image)[None])
+            feats = self._backbone(crop)
             with self._timed("classifier"):
                 clf_feat = self._classifier_features(feats)
                 scores = apply_filter(clf_feat[None], self.filter)[0, 0].cpu()
         if not torch.isfinite(scores).all():
             self.events["non_finite_scores"] += 1
             return self._output()
+        not_found_threshold = p.target_not_found_threshold
+        if self.softmax_scores:
+            flat = scores.reshape(-1)
+            if self.softmax_reg is not None:  # an extra logit in the denominator
+                flat = torch.cat((flat, flat.new_tensor([self.softmax_reg])))
+            scores = torch.softmax(flat, dim=0)[:scores.numel()].view(scores.shape)
+            not_found_threshold = p.target_not_found_threshold_softmax
 
         target_cells = self.target_sz / (window.scale * stride)
-        loc = localise(scores, target_cells, advanced=p.advanced_localization,
-                       not_found_threshold=p.target_not_found_threshold, distractor_threshold=p.distractor_threshold,
+        previous = (self.pos - torch.as_tensor(window.centre, dtype=torch.float32)) / (window.scale * stride)
+        loc = localise(scores, target_cells, previous=previous, advanced=p.advanced_localization,
+                       not_found_threshold=not_found_threshold, distractor_threshold=p.distractor_threshold,
                        hard_negative_threshold=p.hard_negative_threshold,
                        neighbourhood_scale=p.target_neighborhood_scale, displacement_scale=p.displacement_scale)
         self.last_flag = loc.flag
@@ -203,10 +232,12 @@ class DiMPTracker(Tracker):
             return
         inside = (self.params.target_inside_ratio - 0.5) * self.target_sz
         image_sz = torch.tensor(self.image_size, dtype=torch.float32)
-        clamped = torch.max(torch.min(pos, image_sz - inside), inside)
-        if not torch.equal(clamped, pos):
+        half = 0.5 if self.params.sampling == "pytracking" else 0.0  # pytracking clamps pixel indices
+        clamped = torch.max(torch.min(pos - half, image_sz - inside), inside)
+        if not torch.equal(clamped, pos - half):
             self.events["target_at_border"] += 1
-        self.pos = clamped
+            pos = clamped + half
+        self.pos = pos
 
     def _estimate_box(self, feats: Dict[str, Tensor], window: Window, update_scale: bool) -> None:
         """Refine boxes around the current estimate with the energy; adopt the top-k mean."""
@@ -217,18 +248,26 @@ class DiMPTracker(Tracker):
         refined, energies, initial = refine_boxes(
             energy, init, space=p.box_refinement_space, step_length=p.box_refinement_step_length,
             num_iter=p.box_refinement_iter, decay=p.box_refinement_step_decay,
-            accept_reject=p.box_refinement_accept_reject)
+            accept_reject=p.box_refinement_accept_reject, energy_before_last_step=p.rank_boxes_before_last_step,
+            step_current_size=p.box_step_current_size)
         self.last_refinement = {"proposals": init, "initial_energy": initial, "boxes": refined, "energy": energies}
         best = select_box(refined, energies, p.iounet_k, p.maximal_aspect_ratio)
         if best is None:
             self.events["no_valid_box"] += 1
             return
         best = window.to_image(best)
-        size = best[2:]
+        centre, size = best[:2] + 0.5 * best[2:], best[2:]
+        if p.sampling == "pytracking":  # its crop centre sits at index (S - 1) / 2: half a crop pixel on
+            centre = centre + 0.5 * window.scale
+        if not p.clamp_estimates:  # pytracking: the refined box as it is
+            self.pos, self.target_sz = centre, size
+            if update_scale:
+                self.target_scale = math.sqrt(float(size.prod() / self.base_target_sz.prod()))
+            return
         if (size < p.min_target_size).any():
             self.events["box_too_small"] += 1
             size = size.clamp(min=p.min_target_size)
-        self._set_position(best[:2] + 0.5 * best[2:])
+        self._set_position(centre)
         self.target_sz = size
         if update_scale:
             scale = math.sqrt(float(size.prod() / self.base_target_sz.prod()))

@@ -3,12 +3,15 @@
 The peak of the score map gives the target's displacement. With advanced localisation a
 second peak outside the target's neighbourhood is inspected: a weak peak everywhere means
 the target is not found; a strong second peak makes the frame ``uncertain`` or a
-``hard_negative`` (the classifier is then updated with a higher learning rate).
+``hard_negative`` (the classifier is then updated with a higher learning rate). Which of
+two strong peaks is the target is decided by their distances from the previous target
+position (as DiMP does), which is not the map centre when the crop was shifted into the image.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from torch import Tensor
@@ -34,11 +37,12 @@ def _peak(scores: Tensor) -> tuple[float, Tensor]:
 
 def localise(scores: Tensor, target_size_cells: Tensor, *, advanced: bool, not_found_threshold: float,
              distractor_threshold: float, hard_negative_threshold: float, neighbourhood_scale: float,
-             displacement_scale: float) -> Localisation:
+             displacement_scale: float, previous: Optional[Tensor] = None) -> Localisation:
     """Localise the target on ``scores`` (H, W).
 
     ``target_size_cells`` is the target's (w, h) in map cells; the thresholds are those of the
-    parameter files (``target_not_found_threshold``, ``distractor_threshold``, ...).
+    parameter files (``target_not_found_threshold``, ``distractor_threshold``, ...);
+    ``previous`` the previous target position (x, y) in cells from the map centre (default 0).
     """
     size = scores.shape[-2:]
     centre = (torch.tensor(size, dtype=torch.float32) - 1) / 2
@@ -63,7 +67,8 @@ def localise(scores: Tensor, target_size_cells: Tensor, *, advanced: bool, not_f
 
     if score2 > distractor_threshold * score1:
         threshold = displacement_scale * math.sqrt(size[0] * size[1]) / 2
-        far1, far2 = disp1.norm() > threshold, disp2.norm() > threshold
+        reference = torch.zeros(2) if previous is None else previous.flip(0).float()  # (row, col)
+        far1, far2 = (disp1 - reference).norm() > threshold, (disp2 - reference).norm() > threshold
         if far2 and not far1:
             return result(disp1, "hard_negative")
         if far1 and not far2:

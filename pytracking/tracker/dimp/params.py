@@ -38,8 +38,10 @@ class DiMPParams:
     augmentation_expansion_factor: float
     random_shift_factor: float
     # localisation
+    score_preprocess: str                     # 'none', 'softmax', 'auto' (softmax for PrDiMP classifiers)
     advanced_localization: bool
     target_not_found_threshold: float
+    target_not_found_threshold_softmax: float  # ... on softmax scores
     distractor_threshold: float
     hard_negative_threshold: float
     target_neighborhood_scale: float
@@ -58,4 +60,10 @@ class DiMPParams:
     box_refinement_step_decay: float
     box_refinement_accept_reject: bool        # Algorithm S1 (True) or PrDiMP's plain ascent
     box_feature_window: float                 # box-head features around the proposals (0: whole crop)
+    # conventions: pytracking's (the published trackers' boxes) or ours (see pytracking/README.md)
+    sampling: str                             # 'pytracking' (pixel-index crops) or 'exact' (continuous)
+    mirror_flipped_box: bool                  # flipped init sample: box mirrored (True) or only shifted
+    rank_boxes_before_last_step: bool         # top-k by the energies before the last ascent step
+    box_step_current_size: bool               # 'default' space: steps scaled by the current box size
+    clamp_estimates: bool                     # min size, position inside, scale bounds, output clipped
     description: str = ""
