@@ -27,3 +27,13 @@ def test_missing_imagenet_weights_refuse_to_start(tmp_path, monkeypatch, capsys)
     assert main(["dimp", "nce_plus", "--workspace", str(tmp_path), "--pretrained-dir", str(tmp_path / "weights")]) == 2
     assert "resnet50.pth" in capsys.readouterr().err
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_missing_dataset_root_is_one_line(tmp_path, monkeypatch, capsys):
+    for variable in ("LASOT_DIR", "GOT10K_DIR", "TRACKINGNET_DIR", "COCO_DIR", "WORKSPACE_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no env.toml
+    assert main(["dimp", "nce_plus", "--workspace", str(tmp_path), "--no-pretrained", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("run_training.py: ") and "_DIR" in err
+    assert not (tmp_path / "checkpoints").exists()
