@@ -65,7 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     import torch
     from evaluation import DatasetNotFoundError, default_results_root, get_dataset
-    from pytracking.networks import CheckpointMissing
+    from pytracking.networks import CheckpointError, CheckpointMissing
     from pytracking.running import TrackerConfig, run_dataset
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -77,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     config = TrackerConfig(args.tracker, args.param, device, args.debug, args.checkpoint)
     try:  # a missing network fails here, before any process starts
         tracker = config.build() if args.threads <= 1 else config.check()
-    except CheckpointMissing as err:
+    except (CheckpointMissing, CheckpointError) as err:
         print(f"run_tracker.py: {err}", file=sys.stderr)
         return 2
     results = args.results or default_results_root()

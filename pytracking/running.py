@@ -159,11 +159,12 @@ class TrackerConfig:
         return importlib.import_module(f"pytracking.parameter.{self.tracker}.{self.param}").parameters()
 
     def check(self) -> None:
-        """Raise :class:`pytracking.networks.CheckpointMissing` if the network is not there."""
-        from .networks import resolve_checkpoint
+        """Raise :class:`pytracking.networks.CheckpointMissing` if the network is not there, and
+        :class:`pytracking.networks.CheckpointError` if it cannot be loaded (before any process starts)."""
+        from .networks import load_network, resolve_checkpoint
         params = self.parameters()
         if hasattr(params, "checkpoint"):
-            resolve_checkpoint(self.checkpoint or params.checkpoint, getattr(params, "train_command", ""))
+            load_network(resolve_checkpoint(self.checkpoint or params.checkpoint, getattr(params, "train_command", "")))
 
     def build(self) -> Tracker:
         module = importlib.import_module(f"pytracking.tracker.{self.tracker}")
