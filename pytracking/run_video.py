@@ -113,6 +113,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     result = track_frames(tracker, frames(), box, seed=0, name=stem, on_frame=draw)
     writer.release()
     capture.release()
+    if not result.tracked:                       # e.g. a box outside the frame
+        print(f"run_video.py: {result.errors[0]}", file=sys.stderr)
+        return 2
     write_sequence_result(args.out, result, {"tracker": f"{args.tracker}/{args.param}", "video": str(args.video)})
     print(f"run_video.py: {len(result.boxes)} frames at {result.fps:.1f} FPS; "
           f"wrote {args.out / (stem + '_tracked.mp4')} and {args.out / (stem + '.txt')}")
