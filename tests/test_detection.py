@@ -237,3 +237,18 @@ def test_synthetic_coco_is_reused_and_never_written_over_user_files(tmp_path):
     with pytest.raises(FileExistsError, match="not an empty directory"):
         write_synthetic_coco(user, num_train=3, num_val=2, size=64)
     assert os.listdir(user) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("bad, problem", [
+    ({"bbox": [1, 2, 3]}, "4 numbers"), ({"bbox": ["1", 2, 3, 4]}, "must be numbers"),
+    ({"image_id": 987654}, "image_id 987654 is not in"), ({"category_id": 99}, "category_id 99 is not in"),
+    ({"bbox": [1, 2, -3, 4]}, "negative width"), ({"score": float("nan")}, "NaN")])
+def test_evaluate_names_the_first_bad_results_entry(tmp_path, synth, capsys, bad, problem):
+    root, _, val = synth
+    ann = root / "annotations" / "instances_val.json"
+    good = {"image_id": val.ids[0], "category_id": 1, "bbox": [10.0, 10.0, 20.0, 20.0], "score": 0.9}
+    path = tmp_path / "dets.json"
+    path.write_text(json.dumps([good, {**good, **bad}, {**good, "bbox": [1]}]))
+    assert cli(["evaluate", "--results", str(path), "--ann", str(ann)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{path}: entry 1 " in err and problem in err
