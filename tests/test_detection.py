@@ -196,12 +196,16 @@ def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth,
     root, train, val = synth
     spec = synthetic_spec(train.num_classes)
     quiet = lambda line: None  # noqa: E731
+    stale = tmp_path / "ml_is" / ".checkpoint.pt.a1b2c3d4.pt"            # a killed checkpoint write's temp file
+    stale.parent.mkdir()
+    stale.write_bytes(b"partial")
     nce_plus = run_training(tmp_path / "nce_plus", train, "nce_plus", spec,
                             {**SYNTHETIC_TRAINING, "detector_steps": 80, "head_steps": 40},
                             num_samples=32, seed=0, log=quiet)
     ml_is = run_training(tmp_path / "ml_is", train, "ml_is", spec,
                          {**SYNTHETIC_TRAINING, "detector_steps": 0, "head_steps": 60},
                          num_samples=32, seed=0, init_detector=nce_plus, log=quiet)
+    assert not stale.exists()
     lines = []
     for ckpt, method in ((nce_plus, "nce_plus"), (ml_is, "ml_is")):
         model, info, state = load_checkpoint(ckpt)
