@@ -37,3 +37,20 @@ def test_missing_dataset_root_is_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("run_training.py: ") and "_DIR" in err
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_resuming_a_checkpoint_of_another_setting_is_one_line(tmp_path, capsys):
+    """A dimp/nce_plus checkpoint copied under checkpoints/dimp/nce: refused, naming both settings."""
+    import json
+
+    from ltr.trainers import save_checkpoint
+    from ltr.trainers.checkpoint import FORMAT
+    folder = tmp_path / "checkpoints" / "dimp" / "nce"
+    save_checkpoint({"format": FORMAT, "epoch": 1, "run": json.dumps({"setting": "dimp/nce_plus"})},
+                    folder / "epoch_0001.pth")
+    assert main(["dimp", "nce", "--synthetic", "--workspace", str(tmp_path), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()                   # (after the synthetic data's notes)
+    last = err.splitlines()[-1]
+    assert "Traceback" not in err and last.startswith("run_training.py: ")
+    assert "setting dimp/nce_plus, not of dimp/nce" in last
+    assert [p.name for p in folder.iterdir()] == ["epoch_0001.pth"]
