@@ -160,11 +160,12 @@ class BadSequencesError(ValueError):
 
 
 def raise_problems(dataset: str, problems: list[str], loaded: Optional[list[Sequence]] = None) -> None:
-    """One error listing every sequence whose frames and annotations disagree."""
+    """One error listing every sequence that cannot be used (frames and annotations disagree,
+    an annotation file does not parse, no frames)."""
     if problems:
-        raise BadSequencesError(f"{dataset}: frame count differs from annotation count for "
-                                f"{len(problems)} sequence(s): {summarise(problems, 5)} (pass "
-                                f"--partial to skip them)", problems, loaded)
+        raise BadSequencesError(f"{dataset}: frames and annotations do not fit for {len(problems)} "
+                                f"sequence(s): {summarise(problems, 5)} (pass --partial to skip them)",
+                                problems, loaded)
 
 
 def empty_problem(name: str) -> str:
@@ -179,8 +180,8 @@ def load_each(dataset: str, names: list[str], load_one: Callable[[str, list[str]
     A sequence is bad when its reader records a problem (frames and annotations disagree), an
     annotation file does not parse, or it has no frames or no ground truth. By default they
     raise one :class:`BadSequencesError` naming all of them (a silently shorter benchmark
-    would give a different score); with ``partial`` each is skipped with one warning line on
-    stderr and the others are returned.
+    would give a different score) and holding the good ones (``run_tracker.py`` tracks those);
+    with ``partial`` each is skipped with one warning line on stderr and the others are returned.
     """
     loaded: list[Sequence] = []
     problems: list[str] = []
@@ -188,9 +189,7 @@ def load_each(dataset: str, names: list[str], load_one: Callable[[str, list[str]
         found: list[str] = []
         try:
             sequence = load_one(name, found)
-        except (ValueError, OSError) as err:
-            if not partial:
-                raise
+        except (ValueError, OSError) as err:        # an annotation file that does not parse, a missing folder
             found.append(f"{name} ({err})")
         else:
             if not found and (not sequence.frames or len(sequence.ground_truth) == 0):
