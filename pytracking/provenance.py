@@ -53,6 +53,10 @@ def run_inputs(tracker: str, param: str, parameters: Any, checkpoint: Optional[P
             "checkpoint": file_identity(checkpoint) if checkpoint is not None else None}
 
 
+def _describe(checkpoint: Optional[Dict[str, Any]]) -> str:
+    return "none" if not checkpoint else f"{checkpoint.get('path')} (sha256 {str(checkpoint.get('sha256'))[:12]})"
+
+
 def differences(recorded: Dict[str, Any], current: Dict[str, Any]) -> list:
     """What differs between two records, as short phrases (empty when they match)."""
     found = []
@@ -62,8 +66,7 @@ def differences(recorded: Dict[str, Any], current: Dict[str, Any]) -> list:
     same = (old is None and new is None) or (old and new and old.get("sha256") == new.get("sha256")
                                             and old.get("size") == new.get("size"))
     if not same:
-        name = lambda c: "none" if not c else f"{c.get('path')} (sha256 {str(c.get('sha256'))[:12]})"
-        found.append(f"checkpoint {name(old)} vs {name(new)}")
+        found.append(f"checkpoint {_describe(old)} vs {_describe(new)}")
     a, b = recorded.get("parameters") or {}, current.get("parameters") or {}
     changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)) if isinstance(a, dict) and isinstance(b, dict) \
         else (["parameters"] if a != b else [])
@@ -90,7 +93,8 @@ def prepare_results_folder(directory: PathLike, inputs: Dict[str, Any], overwrit
     directory = Path(directory)
     record = directory / FILENAME
     moved = None
-    if _holds_results(directory):
+    holding = _holds_results(directory)
+    if holding:
         if record.is_file():
             try:
                 recorded = json.loads(record.read_text())
@@ -110,6 +114,6 @@ def prepare_results_folder(directory: PathLike, inputs: Dict[str, Any], overwrit
                 moved = directory.with_name(f"{directory.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
             os.replace(directory, moved)
             log(f"--overwrite: the previous results are moved to {moved}")
-    if not record.is_file():
+    if moved is not None or not holding:      # a new folder, or one without results yet: these inputs
         atomic_write_json(record, inputs)
     return moved

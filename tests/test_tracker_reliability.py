@@ -74,8 +74,11 @@ def test_a_rerun_with_another_checkpoint_refuses_then_overwrite_moves_the_old_re
 
 def test_changed_parameter_values_refuse_and_unrecorded_folders_too(tmp_path):
     folder = tmp_path / "dimp" / "p"
+    first = run_inputs("dimp", "p", {"search_area_scale": 4.0, "iters": 10}, None)
+    prepare_results_folder(folder, first, log=lambda _: None)
     inputs = run_inputs("dimp", "p", {"search_area_scale": 6.0, "iters": 10}, None)
-    prepare_results_folder(folder, inputs, log=lambda _: None)
+    prepare_results_folder(folder, inputs, log=lambda _: None)          # no results yet: the record follows
+    assert json.loads((folder / "run_inputs.json").read_text()) == inputs
     (folder / "seq.txt").write_text("1\t2\t3\t4\n")
     prepare_results_folder(folder, inputs, log=lambda _: None)          # matching: resumes
     changed = run_inputs("dimp", "p", {"search_area_scale": 5.0, "iters": 10}, None)
