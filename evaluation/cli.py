@@ -28,8 +28,8 @@ from .plots import PLOT_KINDS, plot_all
 from .results import RESULTS_VARIABLE, default_results_root, parse_tracker, run_dirs
 from .scoring import evaluate_trackers, got10k_protocol
 from .sequence import Sequence
-from .submission import (GOT10K_MAX_RUNS, GOT10K_TEST_SEQUENCES, pack_got10k_dirs,
-                         pack_trackingnet_dir)
+from .submission import (GOT10K_MAX_RUNS, GOT10K_TEST_SEQUENCES, TRACKINGNET_TEST_SEQUENCES,
+                         pack_got10k_dirs, pack_trackingnet_dir)
 from .synthetic import LAYOUTS, write_synthetic_dataset
 from .tables import FORMATS as TABLE_FORMATS
 from .tables import results_table, to_markdown, transpose, write_table
@@ -142,7 +142,7 @@ def _title(args: argparse.Namespace) -> str:
 def _print_table(evaluations: dict[str, Evaluation], args: argparse.Namespace,
                  n_sequences: int) -> None:
     runs = sorted({ev.runs for ev in evaluations.values()})
-    print(f"{_title(args)}: {n_sequences} sequences, convention {args.convention}, "
+    print(f"{_title(args)}: scored {n_sequences} sequences, convention {args.convention}, "
           f"runs per tracker {'/'.join(map(str, runs))}")
     print(to_markdown(results_table(evaluations)), end="")
 
@@ -224,11 +224,10 @@ def cmd_pack(args: argparse.Namespace) -> None:
     try:
         split = "test"
         names = [s.name for s in get_dataset(args.dataset, args.root, split=split)]
-    except DatasetNotFoundError as e:
-        names = GOT10K_TEST_SEQUENCES if args.dataset == "got10k" else None
-        print(f"note: {e}; " + ("checking against the 180 official GOT-10k test names"
-                                if names else "packing every result file found"),
-              file=sys.stderr)
+    except DatasetNotFoundError as e:     # the official test names are embedded: pack exactly those
+        names = GOT10K_TEST_SEQUENCES if args.dataset == "got10k" else TRACKINGNET_TEST_SEQUENCES
+        print(f"note: {e}; checking against the {len(names)} official {DATASETS[args.dataset].title} "
+              f"test names", file=sys.stderr)
     if args.dataset == "trackingnet":
         if len(runs) > 1:
             print(f"note: {len(runs)} runs found; packing {runs[0]}", file=sys.stderr)

@@ -40,11 +40,23 @@ def default_results_root() -> Path:
     return Path(value or "tracking_results").expanduser()
 
 
+def usual_mode(directory: bool = False) -> int:
+    """The mode a plain ``open`` / ``mkdir`` gives under the current umask (``mkstemp`` and
+    ``mkdtemp`` give a private 0600 / 0700 instead)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` and rename it into place."""
+    """Write ``data`` to a temporary file next to ``path`` and rename it into place.
+
+    The file gets the usual mode (:func:`usual_mode`), not ``mkstemp``'s 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.chmod(tmp, usual_mode())
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

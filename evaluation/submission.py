@@ -24,13 +24,15 @@ from typing import Optional, Union
 import numpy as np
 
 from .annotations import parse_table
-from .datasets.common import summarise
+from .datasets.common import read_data_lines, summarise
 from .results import (atomic_write_bytes, find_result_file, format_boxes, read_results,
                       read_times)
 
 PathLike = Union[str, os.PathLike]
 
 GOT10K_TEST_SEQUENCES = [f"GOT-10k_Test_{i:06d}" for i in range(1, 181)]
+#: the 511 official TrackingNet TEST sequence names (from the TrackingNet devkit's file list)
+TRACKINGNET_TEST_SEQUENCES: list[str] = read_data_lines("trackingnet_test_sequences.txt")
 GOT10K_MAX_RUNS = 3
 
 

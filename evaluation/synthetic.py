@@ -19,7 +19,7 @@ Layouts and the special cases each one contains:
 ``nfs``            official layout, 240 fps annotation rows, lost/occluded flags
 ``nfs_pytracking`` pytracking's re-packed layout
 ``otb``            David / BlurCar3 start frames, Tiger1 omitted frames, Board 5-digit
-                   names, KiteSurf png, Jogging / Skating2 two targets, Human4_2, comma /
+                   names, KiteSurf, Jogging / Skating2 two targets, Human4_2, comma /
                    tab / space / mixed separators
 ``got10k``         ``val`` (absence, cover labels, meta info) and ``test`` (first box only)
 ``synthetic``      the demo dataset: GOT-10k-like folder of a few longer sequences
@@ -367,6 +367,8 @@ def write_synthetic_dataset(layout: str, root: PathLike, *, num_frames: Optional
         raise FileExistsError(f"{root} exists and is not an empty directory; choose a new one")
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    from .results import usual_mode
+    os.chmod(staging, usual_mode(directory=True))           # not mkdtemp's private 0700
     try:
         rng = np.random.default_rng(seed)
         if layout == "lasot":

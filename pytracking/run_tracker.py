@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", help="network file (ours or pytracking's published .pth) instead of the "
                                              "parameter file's")
     parser.add_argument("--results", help="results root (default: $TRACKING_RESULTS_DIR or ./tracking_results)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="results of other inputs (network, parameters) in the folder: move them aside to "
+                             "<param>.replaced-<time> and track again (without it such a run is refused)")
     return parser
 
 
@@ -66,23 +69,37 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     import torch
     from evaluation import DatasetNotFoundError, default_results_root, get_dataset
-    from pytracking.networks import CheckpointMissing
+    from evaluation.datasets.common import BadSequencesError
+    from pytracking.networks import CheckpointError, CheckpointMissing
+    from pytracking.provenance import ResultsMismatch
     from pytracking.running import TrackerConfig, run_dataset
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
         sequences = get_dataset(args.dataset, args.root, sequences=args.sequence, partial=args.partial)
+    except BadSequencesError as err:  # tracking skips the sequences it cannot use (scoring stays strict)
+        for problem in err.problems:
+            print(f"warning: {args.dataset}: skipping {problem}", file=sys.stderr)
+        sequences = err.loaded
+        if not sequences:
+            print(f"run_tracker.py: {err}", file=sys.stderr)
+            return 2
     except (DatasetNotFoundError, FileNotFoundError, ValueError) as err:
         print(f"run_tracker.py: {err}", file=sys.stderr)
         return 2
     config = TrackerConfig(args.tracker, args.param, device, args.debug, args.checkpoint)
     try:  # a missing network fails here, before any process starts
         tracker = config.build() if args.threads <= 1 else config.check()
-    except CheckpointMissing as err:
+    except (CheckpointMissing, CheckpointError) as err:
         print(f"run_tracker.py: {err}", file=sys.stderr)
         return 2
     results = args.results or default_results_root()
-    run_dataset(config, sequences, results, runs=args.runs, threads=args.threads, tracker=tracker)
+    try:
+        run_dataset(config, sequences, results, runs=args.runs, threads=args.threads, tracker=tracker,
+                    overwrite=args.overwrite)
+    except ResultsMismatch as err:
+        print(f"run_tracker.py: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

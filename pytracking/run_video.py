@@ -125,7 +125,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--max-frames must be at least 1")
 
     import torch
-    from pytracking.networks import CheckpointMissing
+    from pytracking.networks import CheckpointError, CheckpointMissing
     from pytracking.running import TrackerConfig, track_frames, write_sequence_result
 
     try:
@@ -147,7 +147,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         config = TrackerConfig(args.tracker, args.param, device, 0, args.checkpoint)
         try:
             tracker = config.build()
-        except (CheckpointMissing, ModuleNotFoundError) as err:
+        except (CheckpointMissing, CheckpointError, ModuleNotFoundError) as err:
             print(f"run_video.py: {err}", file=sys.stderr)
             return 2
 
@@ -174,6 +174,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         result = track_frames(tracker, frames(), box, seed=0, name=source.name, on_frame=draw)
     finally:
         source.release()
+    if not result.tracked:                       # e.g. a first box outside the frame
+        if writer is not None:
+            writer.release()
+            partial.unlink(missing_ok=True)
+        print(f"run_video.py: {result.errors[0]}", file=sys.stderr)
+        return 2
     written = [args.out / f"{source.name}.txt"]
     if writer is not None:
         writer.release()

@@ -9,14 +9,45 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, List, Union
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_image", "atomic_directory"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_image", "atomic_directory",
+           "remove_stale_temp_files"]
 
 PathLike = Union[str, os.PathLike]
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def remove_stale_temp_files(directory: PathLike, final_names: str) -> List[Path]:
+    """Remove the temporary files that killed atomic writes left in ``directory``.
+
+    ``final_names`` is a regular expression for the names of the files the writer produces
+    (``epoch_\\d{4,}\\.pth``); only ``.<final name>.<8 characters of mkstemp>[.<suffix>]`` files,
+    the temporary names of :func:`atomic_write` and of ``evaluation``'s writer, are removed,
+    never anything else. Call it when a writer starts, before it writes. Returns what was removed.
+    """
+    pattern = re.compile(rf"\.(?:{final_names})\.[a-z0-9_]{{8}}(?:\.[A-Za-z0-9]+)?")
+    removed: List[Path] = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return removed
+    for path in directory.iterdir():
+        if pattern.fullmatch(path.name) and path.is_file():
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+    return removed
 
 
 def atomic_write(path: PathLike, write: Callable[[str], None]) -> Path:
@@ -31,9 +62,7 @@ def atomic_write(path: PathLike, write: Callable[[str], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         write(tmp)
         with open(tmp, "rb+") as f:
@@ -81,6 +110,7 @@ def atomic_directory(root: PathLike, write: Callable[[Path], None]) -> Path:
         raise FileExistsError(f"{root} exists and is not an empty directory; choose a new one")
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    os.chmod(staging, 0o777 & ~_umask())              # the usual mode, not mkdtemp's private 0700
     try:
         write(staging)
         if root.exists():

@@ -196,12 +196,16 @@ def test_training_and_refinement_improve_ap75_on_synthetic_coco(tmp_path, synth,
     root, train, val = synth
     spec = synthetic_spec(train.num_classes)
     quiet = lambda line: None  # noqa: E731
+    stale = tmp_path / "ml_is" / ".checkpoint.pt.a1b2c3d4.pt"            # a killed checkpoint write's temp file
+    stale.parent.mkdir()
+    stale.write_bytes(b"partial")
     nce_plus = run_training(tmp_path / "nce_plus", train, "nce_plus", spec,
                             {**SYNTHETIC_TRAINING, "detector_steps": 80, "head_steps": 40},
                             num_samples=32, seed=0, log=quiet)
     ml_is = run_training(tmp_path / "ml_is", train, "ml_is", spec,
                          {**SYNTHETIC_TRAINING, "detector_steps": 0, "head_steps": 60},
                          num_samples=32, seed=0, init_detector=nce_plus, log=quiet)
+    assert not stale.exists()
     lines = []
     for ckpt, method in ((nce_plus, "nce_plus"), (ml_is, "ml_is")):
         model, info, state = load_checkpoint(ckpt)
@@ -237,3 +241,18 @@ def test_synthetic_coco_is_reused_and_never_written_over_user_files(tmp_path):
     with pytest.raises(FileExistsError, match="not an empty directory"):
         write_synthetic_coco(user, num_train=3, num_val=2, size=64)
     assert os.listdir(user) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("bad, problem", [
+    ({"bbox": [1, 2, 3]}, "4 numbers"), ({"bbox": ["1", 2, 3, 4]}, "must be numbers"),
+    ({"image_id": 987654}, "image_id 987654 is not in"), ({"category_id": 99}, "category_id 99 is not in"),
+    ({"bbox": [1, 2, -3, 4]}, "negative width"), ({"score": float("nan")}, "NaN")])
+def test_evaluate_names_the_first_bad_results_entry(tmp_path, synth, capsys, bad, problem):
+    root, _, val = synth
+    ann = root / "annotations" / "instances_val.json"
+    good = {"image_id": val.ids[0], "category_id": 1, "bbox": [10.0, 10.0, 20.0, 20.0], "score": 0.9}
+    path = tmp_path / "dets.json"
+    path.write_text(json.dumps([good, {**good, **bad}, {**good, "bbox": [1]}]))
+    assert cli(["evaluate", "--results", str(path), "--ann", str(ann)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{path}: entry 1 " in err and problem in err

@@ -107,7 +107,7 @@ def test_frame_count_mismatch_is_reported_by_name(tmp_path):
     extra = root / "airplane" / "airplane-1" / "img" / "00000009.jpg"
     extra.write_bytes((root / "airplane" / "airplane-1" / "img" / "00000001.jpg").read_bytes())
     with pytest.raises(ValueError, match=r"2 sequence\(s\).*airplane-1.*basketball-1"):
-        get_dataset("lasot", root, partial=True)
+        get_dataset("lasot", root, sequences=["airplane-1", "basketball-1"])
 
 
 # ---------------------------------------------------------------- TrackingNet
@@ -170,6 +170,20 @@ def test_nfs_both_layouts_agree(roots):
     assert len(nfs.SEQUENCES) == 100
 
 
+def test_nfs_repacked_extra_image_reads_annotated_frames(roots, tmp_path):
+    source, names = roots["nfs_pytracking"]
+    root = tmp_path / "nfs"
+    shutil.copytree(source, root)
+    folder = root / "sequences" / "Gymnastics"
+    shutil.copy(folder / "00008.jpg", folder / "00009.jpg")           # motorcross: 40 images, 39 rows
+    seq = get_dataset("nfs", root, sequences=names[:1])[0]
+    assert len(seq) == 8 and seq.frames[-1].endswith("00008.jpg")
+    for path in (folder / "00009.jpg", folder / "00008.jpg"):           # fewer images than rows: refused
+        path.unlink()
+    with pytest.raises(ValueError, match="nfs_Gymnastics"):
+        get_dataset("nfs", root, sequences=names[:1])
+
+
 def test_nfs_layout_forced(roots):
     root, names = roots["nfs"]
     with pytest.raises(FileNotFoundError, match="missing"):
@@ -185,12 +199,18 @@ def test_otb_special_cases(roots):
     first = {name: Path(s.frames[0]).name for name, s in seqs.items()}
     assert first["David"] == "0300.jpg" and first["BlurCar3"] == "0003.jpg"
     assert first["Tiger1"] == "0006.jpg"                                 # 5 frames omitted
-    assert first["Board"] == "00001.jpg" and first["KiteSurf"] == "0001.png"
+    assert first["Board"] == "00001.jpg"
+    assert Path(seqs["KiteSurf"].frames[0]).parts[-3:] == ("KiteSurf", "img", "0001.jpg")   # the real release
     assert Path(seqs["Jogging_1"].frames[3]) == Path(seqs["Jogging_2"].frames[3])
     assert not np.array_equal(seqs["Jogging_1"].ground_truth, seqs["Jogging_2"].ground_truth)
     assert Path(seqs["Human4_2"].frames[0]).parts[-3] == "Human4"
     for name, s in seqs.items():
         assert_aligned(s, "green" if name in ("Jogging_2", "Skating2_2") else "red")
+
+
+def test_otb_kitesurf_table_matches_release():
+    from evaluation.datasets.otb import SEQUENCES, frame_path
+    assert Path(frame_path("/otb", SEQUENCES["KiteSurf"], 1)) == Path("/otb/KiteSurf/img/0001.jpg")
 
 
 def test_otb_table():
@@ -253,8 +273,92 @@ def test_every_reader_names_a_sequence_with_missing_frames(roots, tmp_path, data
     source, _ = roots[layout]
     root = tmp_path / layout
     shutil.copytree(source, root)
-    sequence = get_dataset(dataset, root, **options)[0]
+    present = get_dataset(dataset, root, **options)
+    sequence = present[0]
     for frame in sequence.frames[-removed:]:
         os.remove(str(frame).replace(str(source), str(root)))
+    strict = {k: v for k, v in options.items() if k != "partial"}                # --partial would skip it
     with pytest.raises(ValueError, match=rf"1 sequence\(s\): {sequence.name} \("):
+        get_dataset(dataset, root, sequences=[s.name for s in present], **strict)
+
+
+@pytest.mark.parametrize("dataset, layout, options, removed", [
+    ("lasot", "lasot", {}, 1), ("trackingnet", "trackingnet", {"split": "train"}, 1),
+    ("otb100", "otb", {}, 1), ("got10k_val", "got10k", {}, 1)])
+def test_partial_skips_a_bad_sequence_with_one_warning(roots, tmp_path, capsys, dataset, layout, options,
+                                                       removed):
+    """--partial: a sequence with missing frames is skipped with one warning line, the rest is read."""
+    source, _ = roots[layout]
+    root = tmp_path / layout
+    shutil.copytree(source, root)
+    before = get_dataset(dataset, root, partial=True, **options)
+    bad = before[0]
+    for frame in bad.frames[-removed:]:
+        os.remove(str(frame).replace(str(source), str(root)))
+    capsys.readouterr()
+    after = get_dataset(dataset, root, partial=True, **options)
+    assert [s.name for s in after] == [s.name for s in before[1:]]
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and bad.name in warnings[0]
+
+
+def test_partial_skips_a_sequence_whose_annotation_does_not_parse(roots, tmp_path, capsys):
+    source, _ = roots["lasot"]
+    root = tmp_path / "lasot"
+    shutil.copytree(source, root)
+    (root / "airplane" / "airplane-1" / "groundtruth.txt").write_text("1,2,3\n")
+    with pytest.raises(ValueError, match="groundtruth.txt:1"):                # strict by default
+        get_dataset("lasot", root, sequences=["airplane-1", "basketball-1"])
+    assert [s.name for s in get_dataset("lasot", root, partial=True)] == ["basketball-1"]
+    assert capsys.readouterr().err.count("warning: lasot: skipping airplane-1") == 1
+
+
+def _empty(root, dataset, name):
+    """Make one sequence empty: no frames, an empty ground-truth file."""
+    if dataset == "got10k_val":
+        folder = root / "val" / name
+        annotation = folder / "groundtruth.txt"
+        frames = list(folder.glob("*.jpg"))
+    elif dataset == "lasot":
+        folder = root / name.rsplit("-", 1)[0] / name
+        annotation = folder / "groundtruth.txt"
+        frames = list((folder / "img").glob("*.jpg"))
+        for label in ("full_occlusion.txt", "out_of_view.txt"):
+            (folder / label).write_text("")
+    elif dataset == "trackingnet":
+        annotation = root / "TRAIN_0" / "anno" / f"{name}.txt"
+        frames = list((root / "TRAIN_0" / "frames" / name).glob("*.jpg"))
+    else:
+        info = otb.SEQUENCES[name]
+        annotation = root / info.annotation_file
+        frames = list((root / info.folder).glob("*"))
+    annotation.write_text("")
+    for frame in frames:
+        frame.unlink()
+
+
+@pytest.mark.parametrize("dataset, layout, options", [
+    ("got10k_val", "got10k", {}), ("lasot", "lasot", {"partial": False, "sequences": ["airplane-1"]}),
+    ("trackingnet", "trackingnet", {"split": "train"}), ("otb100", "otb", {"sequences": ["Basketball"]})])
+def test_every_reader_rejects_an_empty_sequence_with_one_message(roots, tmp_path, dataset, layout, options):
+    source, _ = roots[layout]
+    root = tmp_path / layout
+    shutil.copytree(source, root)
+    name = get_dataset(dataset, root, **options)[0].name
+    _empty(root, dataset, name)
+    with pytest.raises(ValueError, match=rf"^{dataset.split('_')[0].replace('100', '')}: .*1 sequence\(s\): "
+                                         rf"{name} \(no frames\)"):
         get_dataset(dataset, root, **options)
+
+
+def test_got10k_visible_needs_cover(roots, tmp_path):
+    """GOT-10k toolkit: a frame is visible when absence == 0 and cover > 0."""
+    source, _ = roots["got10k"]
+    root = tmp_path / "got10k"
+    shutil.copytree(source, root)
+    cover = root / "val" / "GOT-10k_Val_000001" / "cover.label"
+    values = cover.read_text().split()
+    values[2] = "0"                                                      # fully covered, not absent
+    cover.write_text("\n".join(values) + "\n")
+    seq = get_dataset("got10k_val", root)[0]
+    np.testing.assert_array_equal(seq.visible, [1, 1, 0, 1, 1, 0, 1, 1])

@@ -1,4 +1,6 @@
 """Plots, tables and the command line, end to end on synthetic data."""
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,7 +68,7 @@ def test_cli_score_plot_table(setup, tmp_path, capsys):
               "--results", str(base / "res"), "--trackers", "good:p=Good", "noisy:p"]
     assert main(["score", *common, "--per-sequence"]) == 0
     out = capsys.readouterr().out
-    assert "UAV123: 4 sequences" in out and "| Good |" in out and "uav_bird1_2" in out
+    assert "UAV123: scored 4 sequences" in out and "| Good |" in out and "uav_bird1_2" in out
     assert main(["plot", *common, "--out", str(tmp_path / "plots")]) == 0
     written = sorted(p.name for p in (tmp_path / "plots").iterdir())
     assert written == sorted(f"{k}_plot.{f}" for k in ("success", "precision", "norm_precision")
@@ -120,3 +122,45 @@ def test_cli_list_check_against_official_lengths(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "David" in captured.out and "[official length 471]" in captured.out
     assert "differ from the official lengths" in captured.err
+
+
+def test_pack_trackingnet_without_root_packs_exactly_the_official_names(tmp_path, capsys, monkeypatch):
+    from evaluation.cli import main as cli
+    from evaluation.submission import TRACKINGNET_TEST_SEQUENCES, read_trackingnet_submission
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))             # no user path file
+    monkeypatch.delenv("TRACKINGNET_DIR", raising=False)
+    assert len(TRACKINGNET_TEST_SEQUENCES) == len(set(TRACKINGNET_TEST_SEQUENCES)) == 511
+    assert {"__WaG8fRMto_0", "0HBDWix1LAk_1", "EdQqy72QQeQ_3"} <= set(TRACKINGNET_TEST_SEQUENCES)
+    run = tmp_path / "res" / "dimp" / "p"
+    box = np.array([[1.0, 2.0, 3.0, 4.0]])
+    for name in TRACKINGNET_TEST_SEQUENCES[:-2] + ["GOT-10k_Test_000001"]:   # another dataset's result too
+        write_results(run / f"{name}.txt", box)
+    args = ["pack", "--dataset", "trackingnet", "--results", str(tmp_path / "res"), "--tracker", "dimp:p",
+            "--out", str(tmp_path / "tn.zip")]
+    assert cli(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "no results for 2 of 511" in err and TRACKINGNET_TEST_SEQUENCES[-1] in err
+    assert not (tmp_path / "tn.zip").exists()
+    for name in TRACKINGNET_TEST_SEQUENCES[-2:]:
+        write_results(run / f"{name}.txt", box)
+    assert cli(args) == 0
+    assert sorted(read_trackingnet_submission(tmp_path / "tn.zip")) == sorted(TRACKINGNET_TEST_SEQUENCES)
+
+
+def test_cli_partial_skips_a_bad_sequence_and_says_how_many_were_scored(setup, tmp_path, capsys):
+    import shutil
+    base, names, seqs = setup
+    root = tmp_path / "uav"
+    shutil.copytree(base / "uav", root)
+    bad = seqs[1]
+    os.remove(bad.frames[-1].replace(str(base / "uav"), str(root)))
+    common = ["--dataset", "uav123", "--root", str(root), "--partial", "--results", str(base / "res"),
+              "--trackers", "good:p=Good"]
+    assert main(["score", *common]) == 0
+    captured = capsys.readouterr()
+    assert "UAV123: scored 3 sequences" in captured.out
+    assert [line for line in captured.err.splitlines() if line.startswith("warning:")] == [
+        line for line in captured.err.splitlines() if bad.name in line and line.startswith("warning:")]
+    assert captured.err.count(f"skipping {bad.name}") == 1
+    assert main(["score", *[a for a in common if a != "--partial"], "--sequences", *names]) == 2   # strict default
+    assert bad.name in capsys.readouterr().err

@@ -58,3 +58,38 @@ def test_atomic_write_image_round_trip_and_bad_extension(tmp_path):
     with pytest.raises(OSError, match="could not write"):
         atomic_write_image(tmp_path / "b.notanimage", image)
     assert sorted(os.listdir(tmp_path)) == ["a.png"]
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_every_atomic_writer_gives_the_usual_mode(tmp_path, umask_022):
+    """Files 0644 and folders 0755 under umask 022, as open/mkdir give (not mkstemp's 0600 / 0700)."""
+    import numpy as np
+
+    from evaluation import write_results, write_synthetic_dataset
+    from evaluation.results import atomic_write_bytes
+    atomic_write_text(tmp_path / "a.txt", "x")
+    atomic_write_bytes(tmp_path / "b.txt", b"x")
+    write_results(tmp_path / "res" / "seq.txt", np.ones((2, 4)), times=[0.1, 0.1])
+    for path in (tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "res" / "seq.txt", tmp_path / "res" / "seq_time.txt"):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    atomic_directory(tmp_path / "d", lambda staging: (staging / "f").write_text("x"))
+    write_synthetic_dataset("otb", tmp_path / "otb")
+    for path in (tmp_path / "d", tmp_path / "otb"):
+        assert path.stat().st_mode & 0o777 == 0o755, path
+
+
+def test_remove_stale_temp_files_matches_only_the_writers_temp_names(tmp_path):
+    from pytracking_ebm.io import remove_stale_temp_files
+    stale = [tmp_path / ".seq.txt.ab_12xyz", tmp_path / ".seq_log.json.0123abcd.json"]
+    kept = [tmp_path / "seq.txt", tmp_path / ".seq.txt.ab_12xy", tmp_path / ".notes.md.0123abcd.md",
+            tmp_path / "x.seq.txt.ab_12xyz"]
+    for path in stale + kept:
+        path.write_text("x")
+    assert sorted(remove_stale_temp_files(tmp_path, r".+\.txt|.+_log\.json")) == sorted(stale)
+    assert all(p.exists() for p in kept)

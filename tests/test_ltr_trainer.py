@@ -1,5 +1,6 @@
 """Trainer: resume reproduces an uninterrupted run; checkpoints, logs; a NaN loss stops cleanly."""
 import csv
+import os
 import json
 import random
 
@@ -32,9 +33,9 @@ def seed_all(seed):
     random.seed(seed)
 
 
-def make_trainer(tmp_path, init_seed=0, actor_wrapper=None, val_interval=2):
+def make_trainer(tmp_path, init_seed=0, actor_wrapper=None, val_interval=2, setting="test/tiny", spec=None):
     seed_all(init_seed)
-    net = build_network(DiMPNetSpec.tiny())
+    net = build_network(spec or DiMPNetSpec.tiny())
     loss = make_loss("nce", sigmas=(0.05, 0.5), num_samples=8)
     actor = TrackingActor(net, loss, {"box": 0.01, "test_clf": 100.0, "test_init_clf": 100.0, "test_iter_clf": 400.0})
     if actor_wrapper is not None:
@@ -43,7 +44,7 @@ def make_trainer(tmp_path, init_seed=0, actor_wrapper=None, val_interval=2):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     phases = [Phase("train", RandomLoader(loss)), Phase("val", RandomLoader(loss, 1), False, val_interval)]
     return Trainer(actor, phases, opt, sched, checkpoint_dir=tmp_path / "ckpt", log_dir=tmp_path / "runs",
-                   device="cpu", run_info={"setting": "test/tiny", "overrides": {"epochs": 2}}, progress=False)
+                   device="cpu", run_info={"setting": setting, "overrides": {"epochs": 2}}, progress=False)
 
 
 def read_csv(path):
@@ -129,3 +130,58 @@ def test_csv_log_adds_new_columns_and_truncates_on_resume(tmp_path):
     log.truncate_after(2)
     assert [r["epoch"] for r in read_csv(tmp_path / "stats.csv")] == ["1", "2"]
     assert [p.name for p in tmp_path.iterdir()] == ["stats.csv"]          # no temporary files left
+
+
+def test_no_resume_moves_the_previous_run_aside(tmp_path, capsys):
+    """--no-resume in a workspace holding a run: nothing of the old run is overwritten or truncated."""
+    old = make_trainer(tmp_path)
+    old.train(2)
+    old_stats = (tmp_path / "runs" / "stats.csv").read_text()
+    old_epoch1 = (tmp_path / "ckpt" / "epoch_0001.pth").read_bytes()
+    fresh = make_trainer(tmp_path, init_seed=3)
+    fresh.train(1, resume=False)
+    assert fresh.epoch == 1
+    assert [p.name for p in list_checkpoints(tmp_path / "ckpt")] == ["epoch_0001.pth"]   # no epoch 2 of the old run
+    aside = sorted(p for p in tmp_path.iterdir() if ".previous-" in p.name)
+    assert [p.name.split(".previous-")[0] for p in aside] == ["ckpt", "runs"]
+    assert (aside[0] / "epoch_0001.pth").read_bytes() == old_epoch1
+    assert [p.name for p in list_checkpoints(aside[0])] == ["epoch_0001.pth", "epoch_0002.pth"]
+    assert (aside[1] / "stats.csv").read_text() == old_stats
+    assert [r["epoch"] for r in read_csv(tmp_path / "runs" / "stats.csv")] == ["1"]
+    assert "previous run is moved to" in capsys.readouterr().out
+
+
+def test_resume_refuses_a_checkpoint_of_another_setting_or_network(tmp_path):
+    from ltr.trainers.workspace import CheckpointMismatch
+    make_trainer(tmp_path, setting="dimp/nce_plus").train(1)
+    with pytest.raises(CheckpointMismatch, match=r"setting dimp/nce_plus, not of dimp/nce\b") as err:
+        make_trainer(tmp_path, setting="dimp/nce").train(2)
+    assert "\n" not in str(err.value)
+    other = DiMPNetSpec.tiny()
+    other.filter_size = 3
+    with pytest.raises(CheckpointMismatch, match=r"another network spec.*filter_size") as err:
+        make_trainer(tmp_path, setting="dimp/nce_plus", spec=other).train(2)
+    assert "\n" not in str(err.value)
+    assert [p.name for p in list_checkpoints(tmp_path / "ckpt")] == ["epoch_0001.pth"]    # nothing written
+
+
+def test_stale_checkpoint_temp_files_are_removed_on_the_next_start(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    stale = ckpt / ".epoch_0001.pth.k3j_9x2a.pth"                 # a killed write's temp name
+    stale.write_bytes(b"partial")
+    keep = [ckpt / ".other.pth.k3j_9x2a.pth", ckpt / "notes.txt", ckpt / ".epoch_0001.pth.backup"]
+    for path in keep:
+        path.write_text("user file")
+    make_trainer(tmp_path).train(1)
+    assert not stale.exists()
+    assert all(p.read_text() == "user file" for p in keep)
+
+
+def test_checkpoints_get_the_usual_file_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        make_trainer(tmp_path).train(1)
+    finally:
+        os.umask(old)
+    assert (list_checkpoints(tmp_path / "ckpt")[0].stat().st_mode & 0o777) == 0o644

@@ -184,3 +184,37 @@ def test_cli_bad_input_is_one_line_error(tmp_path, capsys):
     assert cli.main(["run", "--set", "dsm.sigma", "--results", str(tmp_path)]) == 2
     assert "METHOD.KEY=VALUE" in capsys.readouterr().err
     assert cli.main(["predict", "--checkpoint", str(tmp_path / "x.pt"), "--x", "0"]) == 2
+
+
+def test_a_truncated_checkpoint_restarts_the_run_and_says_so(tmp_path, capsys):
+    cfg = make_config("nce_plus", 1, seed=3, **SMALL)
+    ckpt = tmp_path / "checkpoint.pt"
+
+    def kill_after_two(epoch, loss):
+        if epoch == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(cfg, checkpoint=str(ckpt), on_epoch_end=kill_after_two)
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2])                             # a torn write
+    stale = tmp_path / ".checkpoint.pt.a1b2c3d4.pt"                      # a killed atomic write's temp file
+    stale.write_bytes(data)
+    restarted, info = train(cfg, checkpoint=str(ckpt))
+    straight, _ = train(cfg)
+    assert info.epochs_done == 3 and len(info.epoch_losses) == 3
+    assert evaluate_kl(restarted, 1, size=256) == evaluate_kl(straight, 1, size=256)   # from epoch 0
+    err = capsys.readouterr().err
+    assert f"cannot read checkpoint {ckpt}" in err and "restarting this run from epoch 0" in err
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("checkpoint.pt.unreadable-")]
+    assert len(kept) == 1 and kept[0].read_bytes() == data[: len(data) // 2]   # moved aside, not deleted
+    assert not stale.exists()
+
+
+def test_predict_with_a_truncated_model_is_one_line(tmp_path, capsys):
+    save_model(init_network(1), str(tmp_path / "model.pt"), {"dataset": 2})
+    data = (tmp_path / "model.pt").read_bytes()
+    (tmp_path / "model.pt").write_bytes(data[: len(data) // 2])
+    assert cli.main(["predict", "--checkpoint", str(tmp_path / "model.pt"), "--x", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"error: not a complete checkpoint: {tmp_path / 'model.pt'}")

@@ -203,3 +203,42 @@ def test_a_published_pytracking_network_loads_and_tracks(tmp_path, sequence):
         assert torch.equal(value, ours[name]), name
     tracker = DiMPTracker(dataclasses.replace(parameters(), image_sample_size=128), net)
     finished(track_sequence(tracker, sequence), sequence)
+
+
+# ----------------------------------------------------------------------------- checkpoints that cannot track
+
+def test_a_file_without_the_whole_network_is_refused(tmp_path, dataset, capsys):
+    """A tensors-only or unrelated .pth must not track with random weights (exit 2, one line)."""
+    from pytracking.networks import CheckpointError
+    unrelated = tmp_path / "unrelated.pth"
+    torch.save({"weight": torch.zeros(3), "bias": torch.ones(3)}, unrelated)
+    with pytest.raises(CheckpointError, match=r"does not provide the whole network: \d+ of \d+ tensors missing"):
+        load_network(unrelated, official_spec=DiMPNetSpec.tiny(frozen_layers=[]))
+    assert run("dimp", "synthetic", "--dataset", "synthetic", "--root", dataset, "--results", tmp_path / "r",
+               "--checkpoint", unrelated, "--device", "cpu") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(unrelated) in err and "and " in err and " more" in err   # at most 10 named
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_published_file_missing_one_tensor_names_it(tmp_path):
+    from pytracking.networks import CheckpointError
+    spec = DiMPNetSpec.tiny(frozen_layers=[])
+    theirs = official_names(build_network(spec).state_dict())
+    del theirs["bb_regressor.iou_predictor.bias"]
+    torch.save({"net": theirs}, tmp_path / "dimp.pth")
+    with pytest.raises(CheckpointError, match=r"1 of \d+ tensors missing \(box_head\.energy\.bias\)"):
+        load_network(tmp_path / "dimp.pth", official_spec=spec)
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_a_truncated_checkpoint_is_one_line(tmp_path, dataset, checkpoint, capsys, threads):
+    from pytracking.networks import CheckpointError
+    broken = tmp_path / "epoch_0002.pth"
+    broken.write_bytes(checkpoint.read_bytes()[: checkpoint.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match=f"^not a complete checkpoint: {broken}"):
+        load_network(broken)
+    assert run("dimp", "synthetic", "--dataset", "synthetic", "--root", dataset, "--results", tmp_path / "r",
+               "--checkpoint", broken, "--device", "cpu", "--threads", threads) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"run_tracker.py: not a complete checkpoint: {broken}")

@@ -151,11 +151,63 @@ def check_frames_exist(name: str, frames: list[str], problems: list[str],
         problems.append(f"{name} (more frames than annotations: {after} exists)")
 
 
-def raise_problems(dataset: str, problems: list[str]) -> None:
-    """One error listing every sequence whose frames and annotations disagree."""
+class BadSequencesError(ValueError):
+    """Some sequences cannot be used (frames and annotations disagree, an annotation file
+    does not parse, no frames); ``loaded`` holds the good ones, ``problems`` one line each."""
+
+    def __init__(self, message: str, problems: list[str], loaded: Optional[list[Sequence]] = None):
+        super().__init__(message)
+        self.problems = problems
+        self.loaded = loaded if loaded is not None else []
+
+
+def raise_problems(dataset: str, problems: list[str], loaded: Optional[list[Sequence]] = None) -> None:
+    """One error listing every sequence that cannot be used (frames and annotations disagree,
+    an annotation file does not parse, no frames)."""
     if problems:
-        raise ValueError(f"{dataset}: frame count differs from annotation count for "
-                         f"{len(problems)} sequence(s): {summarise(problems, 5)}")
+        raise BadSequencesError(f"{dataset}: frames and annotations do not fit for {len(problems)} "
+                                f"sequence(s): {summarise(problems, 5)} (pass --partial to skip them)",
+                                problems, loaded)
+
+
+def empty_problem(name: str) -> str:
+    """The problem every reader reports for a sequence without frames or annotations."""
+    return f"{name} (no frames)"
+
+
+def load_each(dataset: str, names: list[str], load_one: Callable[[str, list[str]], Sequence],
+              partial: bool = False) -> list[Sequence]:
+    """Load every sequence with ``load_one(name, problems)``; bad ones are reported together.
+
+    A sequence is bad when its reader records a problem (frames and annotations disagree), an
+    annotation file does not parse, or it has no frames or no ground truth. By default they
+    raise one :class:`BadSequencesError` naming all of them (a silently shorter benchmark
+    would give a different score) and holding the good ones (``run_tracker.py`` tracks those);
+    with ``partial`` each is skipped with one warning line on stderr and the others are returned.
+    """
+    loaded: list[Sequence] = []
+    problems: list[str] = []
+    for name in names:
+        found: list[str] = []
+        try:
+            sequence = load_one(name, found)
+        except (ValueError, OSError) as err:        # an annotation file that does not parse, a missing folder
+            found.append(f"{name} ({err})")
+        else:
+            if not found and (not sequence.frames or len(sequence.ground_truth) == 0):
+                found.append(empty_problem(name))
+        if not found:
+            loaded.append(sequence)
+        elif partial:
+            print(f"warning: {dataset}: skipping {found[0]}", file=sys.stderr)
+        else:
+            problems.extend(found[:1])
+    if partial and len(loaded) < len(names):
+        if not loaded:
+            raise BadSequencesError(f"{dataset}: none of the {len(names)} sequences can be used", problems)
+        print(f"note: {dataset}: using {len(loaded)} of {len(names)} sequences", file=sys.stderr)
+    raise_problems(dataset, problems, loaded)
+    return loaded
 
 
 @contextmanager
@@ -192,5 +244,4 @@ def load_listed(dataset: str, root: Path, names: list[str], wanted: Optional[Ite
     names = select(names, wanted, dataset)
     present = {n: annotation_path(n).is_file() for n in names}
     names = drop_missing(names, present, dataset, root, partial)
-    with collect_problems(dataset) as problems:
-        return [load_one(n, problems) for n in names]
+    return load_each(dataset, names, load_one, partial)

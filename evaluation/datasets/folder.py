@@ -24,7 +24,7 @@ import numpy as np
 
 from ..annotations import read_boxes, read_flags
 from ..sequence import Sequence
-from .common import PathLike, dataset_root, drop_missing, select
+from .common import PathLike, dataset_root, drop_missing, load_each, select
 
 NAME = "folder"
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -97,4 +97,4 @@ def load(root: Optional[PathLike] = None, *, sequences: Optional[Iterable[str]] 
     names = select(names, sequences, NAME)
     present = {n: (root / n / GROUND_TRUTH).is_file() for n in names}
     names = drop_missing(names, present, NAME, root, partial) if partial else names
-    return [load_sequence(root / n) for n in names]
+    return load_each(NAME, names, lambda n, _problems: load_sequence(root / n), partial)

@@ -18,7 +18,8 @@ from typing import Optional
 
 from ..annotations import read_boxes, read_flags, read_got10k_meta
 from ..sequence import Sequence
-from .common import PathLike, check_frame_count, collect_problems, dataset_root, drop_missing, select
+from .common import (PathLike, check_frame_count, collect_problems, dataset_root, drop_missing, load_each,
+                     select)
 
 NAME = "got10k"
 SPLITS = ("val", "test", "train")
@@ -36,7 +37,8 @@ def load_sequence(seq_dir: PathLike, *, dataset: str = NAME,
                   problems: Optional[list[str]] = None) -> Sequence:
     """Read one sequence folder in the GOT-10k layout.
 
-    ``visible`` comes from ``absence.label`` when present; ``cover`` and ``cut_by_image``
+    ``visible`` is ``absence == 0 and cover > 0`` (as the GOT-10k toolkit), from
+    ``absence.label`` and ``cover.label`` where present; ``cover`` and ``cut_by_image``
     go to ``attributes``; the object class comes from ``meta_info.ini`` when present.
     """
     seq_dir = Path(seq_dir)
@@ -58,6 +60,8 @@ def load_sequence(seq_dir: PathLike, *, dataset: str = NAME,
             values = read_flags(path)
             if len(values) == len(boxes):
                 attributes[label] = values
+    if visible is not None and "cover" in attributes:   # the toolkit's rule: present and not fully covered
+        visible = visible & (attributes["cover"] > 0)
     object_class = None
     if (seq_dir / "meta_info.ini").is_file():
         meta = read_got10k_meta(seq_dir / "meta_info.ini")
@@ -99,8 +103,8 @@ def load_split_dir(split_dir: PathLike, *, dataset: str = NAME,
     names = select(sequence_names(split_dir), sequences, dataset)
     present = {n: (split_dir / n / "groundtruth.txt").is_file() for n in names}
     names = drop_missing(names, present, dataset, split_dir, partial)
-    with collect_problems(dataset) as problems:
-        return [load_sequence(split_dir / n, dataset=dataset, problems=problems) for n in names]
+    return load_each(dataset, names, lambda n, problems: load_sequence(split_dir / n, dataset=dataset,
+                                                                        problems=problems), partial)
 
 
 def load(root: Optional[PathLike] = None, *, split: str = "val",

@@ -16,7 +16,7 @@ from typing import Optional
 from ..annotations import read_boxes, read_flags
 from ..sequence import Sequence
 from .common import (PathLike, check_frames_exist, collect_problems, dataset_root, drop_missing,
-                     read_data_lines, select)
+                     load_each, read_data_lines, select)
 
 NAME = "lasot"
 TEST_SEQUENCES: list[str] = read_data_lines("lasot_testing_set.txt")
@@ -83,6 +83,6 @@ def load(root: Optional[PathLike] = None, *, split: str = "test",
     names = select(sequence_names(root, split), sequences, NAME)
     present = {n: (sequence_dir(root, n) / "groundtruth.txt").is_file() for n in names}
     names = drop_missing(names, present, NAME, root, partial)
-    with collect_problems(NAME) as problems:
-        return [load_sequence(root, n, problems=problems, check_frames=check_frames) for n in names]
+    return load_each(NAME, names, lambda n, problems: load_sequence(root, n, problems=problems,
+                                                                     check_frames=check_frames), partial)
 

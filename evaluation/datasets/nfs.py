@@ -19,6 +19,9 @@ Two on-disk layouts are in use; both are read and give the same sequences:
     <root>/sequences/<video>/00001.jpg ...
     <root>/anno/nfs_<video>.txt        tab-separated x y w h, one row per 30 fps frame
 
+  A folder may hold more images than annotation rows (motorcross: 40 images, 39 rows): the
+  first N frames are read, N = rows, as pytracking and the toolkit do; fewer is an error.
+
 The layout is detected from the presence of ``<root>/anno`` and ``<root>/sequences``.
 Sequence names carry pytracking's ``nfs_`` prefix (``nfs_Gymnastics``); the embedded table
 ``data/nfs_sequences.txt`` lists the 100 videos with their class.
@@ -88,8 +91,8 @@ def load_sequence(root: PathLike, name: str, layout: str, *,
         folder = Path(root) / "sequences" / info.video
         prefix = os.path.join(str(folder), "")
         frames = [f"{prefix}{i:05d}.jpg" for i in range(1, len(boxes) + 1)]
-        with collect_problems(NAME, problems) as found:
-            check_frames_exist(name, frames, found, after=str(folder / f"{len(boxes) + 1:05d}.jpg"))
+        with collect_problems(NAME, problems) as found:   # more images than rows: frames 1..N are annotated
+            check_frames_exist(name, frames, found)
     elif layout == "official":
         anno = read_nfs_annotation(annotation_path(root, name, layout))
         folder = Path(root) / info.video / "30" / info.video

@@ -7,8 +7,8 @@ holds the special cases:
 * sequences that start at a later frame: David (frame 300), BlurCar1 (247), BlurCar3 (3),
   BlurCar4 (18); their annotation files start at that frame;
 * Tiger1, whose first 5 frames are dropped (frames and annotation rows);
-* Board, whose frames have 5-digit names (``00001.jpg``); KiteSurf, whose frames are
-  ``png`` files;
+* Board, whose frames have 5-digit names (``00001.jpg``) (KiteSurf is ``img/0001.jpg``, as
+  in the release, not pytracking's ``jpg/0001.png``);
 * videos with two targets and two annotation files, giving two sequences that share one
   frame folder: Jogging_1 / Jogging_2 (``groundtruth_rect.1.txt`` / ``.2.txt``),
   Skating2_1 / Skating2_2, and Human4_2 (only ``groundtruth_rect.2.txt`` is used).

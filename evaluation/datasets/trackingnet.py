@@ -14,7 +14,7 @@ from typing import Optional
 
 from ..annotations import read_boxes
 from ..sequence import Sequence
-from .common import PathLike, check_frame_count, collect_problems, dataset_root, select
+from .common import PathLike, check_frame_count, collect_problems, dataset_root, load_each, select
 
 NAME = "trackingnet"
 
@@ -69,11 +69,12 @@ def sequence_names(root: PathLike, set_name: str) -> list[str]:
 
 def load(root: Optional[PathLike] = None, *, split: str = "test",
          sequences: Optional[Iterable[str]] = None, partial: bool = False) -> list[Sequence]:
-    """Read a TrackingNet split (default: TEST). ``partial`` is accepted for symmetry with the
-    other readers; TrackingNet sequences are listed from disk, so none can be missing."""
+    """Read a TrackingNet split (default: TEST). TrackingNet sequences are listed from disk, so
+    none can be missing; ``partial`` skips the ones that cannot be used, with a warning each."""
     root = dataset_root(NAME, root)
     pairs = [(s, n) for s in split_sets(root, split) for n in sequence_names(root, s)]
     names = select([n for _, n in pairs], sequences, NAME)
     keep = set(names)
-    with collect_problems(NAME) as problems:
-        return [load_sequence(root, s, n, problems=problems) for s, n in pairs if n in keep]
+    sets = {n: s for s, n in pairs}
+    return load_each(NAME, [n for _, n in pairs if n in keep],
+                     lambda n, problems: load_sequence(root, sets[n], n, problems=problems), partial)

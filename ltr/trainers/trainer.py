@@ -24,6 +24,7 @@ from .checkpoint import (FORMAT, capture_rng_state, checkpoint_path, list_checkp
                          restore_rng_state, save_checkpoint)
 from .distributed import is_main_process, world_size
 from .stats_log import AverageStats, CsvLog, format_stats
+from .workspace import check_resumable, remove_stale_checkpoint_temps, set_aside_previous_run
 
 Actor = Callable[[Mapping[str, Tensor]], Tuple[Tensor, Dict[str, float]]]
 
@@ -110,9 +111,14 @@ class Trainer:
     # ------------------------------------------------------------------ main loop
 
     def train(self, num_epochs: int, resume: bool = True) -> None:
-        """Run epochs ``self.epoch + 1 .. num_epochs`` (after resuming if asked)."""
-        rng = self.load_latest() if resume else None
+        """Run epochs ``self.epoch + 1 .. num_epochs`` (after resuming if asked).
+
+        Without ``resume`` a previous run in the same folders is moved aside, never overwritten.
+        """
         main = is_main_process()
+        if main:
+            self._prepare_folders(resume)
+        rng = self.load_latest() if resume else None
         if main:
             from torch.utils.tensorboard import SummaryWriter
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -234,6 +240,14 @@ class Trainer:
     def save_checkpoint(self) -> Path:
         return save_checkpoint(self.state(), checkpoint_path(self.checkpoint_dir, self.epoch), self.keep_last)
 
+    def _prepare_folders(self, resume: bool) -> None:
+        for stale in remove_stale_checkpoint_temps(self.checkpoint_dir):
+            print(f"removed {stale}, left by a checkpoint write that was interrupted", flush=True)
+        if not resume:
+            moved = set_aside_previous_run(self.checkpoint_dir, self.log_dir)
+            if moved:
+                print(f"starting afresh: the previous run is moved to {' and '.join(map(str, moved))}", flush=True)
+
     def load_latest(self) -> Optional[Dict[str, Any]]:
         """Load the newest readable checkpoint; returns its RNG states (None if there is none).
 
@@ -245,6 +259,8 @@ class Trainer:
             except Exception as err:  # a damaged file: fall back to the previous epoch
                 print(f"warning: cannot read checkpoint {path} ({err}); trying an older one", file=sys.stderr)
                 continue
+            spec = getattr(_unwrap(self.net), "spec", None)
+            check_resumable(state, path, self.run_info.get("setting"), spec.to_json() if spec is not None else None)
             self.load_state(state)
             if is_main_process():
                 print(f"resumed from {path} (epoch {self.epoch})", flush=True)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
 
+from ..io import remove_stale_temp_files
 from .checkpoint import load_backbone_weights, load_checkpoint, load_detector_weights, save_checkpoint
 from .data import CocoDetection, batches
 from .engine import make_optimizer, train_step
@@ -60,6 +61,7 @@ def run_training(out: PathLike, dataset: CocoDetection, method: str, spec: Model
     method = resolve_method(method)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(out, r"checkpoint\.pt|checkpoint\.json")     # left by a killed checkpoint write
     ckpt = out / "checkpoint.pt"
     detector_steps, head_steps = int(settings["detector_steps"]), int(settings["head_steps"])
     total = detector_steps + head_steps

@@ -96,7 +96,13 @@ def load_model(path: str) -> Tuple[EnergyNet, Dict]:
     for p in (path, meta_path):
         if not os.path.isfile(p):
             raise FileNotFoundError(f"checkpoint file {p} not found; pass the model.pt of a finished run (its .json must sit next to it)")
-    meta = load_json(meta_path)
-    net = EnergyNet(**meta.get("network", {}))
-    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    try:
+        meta = load_json(meta_path)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        net = EnergyNet(**meta.get("network", {}))
+        net.load_state_dict(state)
+    except Exception as err:  # a truncated or foreign file: the zip / JSON reader's error, in one line
+        text = (str(err).strip().splitlines() or [""])[0]
+        raise ValueError(f"not a complete checkpoint: {path} ({type(err).__name__}: {text}); rerun "
+                         f"`python -m pytracking_ebm.regression1d run` with the same options to train it again") from None
     return net.eval(), meta

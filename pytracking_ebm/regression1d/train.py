@@ -6,18 +6,23 @@ candidates. One seeded ``torch.Generator`` drives the data order and all loss sa
 the network is initialised from the same seed, so a run is reproducible. After every epoch
 the model, optimiser and generator state are written atomically to a checkpoint; a run that
 is restarted continues from the last complete epoch and ends exactly as an uninterrupted one.
+A checkpoint that cannot be read (a torn write) is moved aside and the run restarts from epoch
+0, with a warning; stale temporary files of a killed checkpoint write are removed at start.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import re
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 
+from ..io import remove_stale_temp_files
 from ..losses import EBMLoss, make_loss
 from .datasets import DEFAULT_DATA_SEED, NUM_TRAIN, make_training_set
 from .hparams import METHODS, TRAINING, loss_hparams
@@ -86,6 +91,24 @@ def train_epoch(net: EnergyNet, loss_fn: EBMLoss, opt: torch.optim.Optimizer, x:
     return total / count
 
 
+def read_checkpoint(path: str) -> Optional[Dict[str, Any]]:
+    """The training state in ``path``; None, after moving the file aside to
+    ``<path>.unreadable-<time>`` and saying so, when it cannot be read (a truncated write):
+    the run then restarts from epoch 0, as ``ltr`` falls back past a damaged checkpoint."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or "config" not in state:
+            raise ValueError("no training state in it")
+        return state
+    except Exception as err:  # noqa: BLE001 - any reader error means the file is unusable
+        aside = f"{path}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
+        os.replace(path, aside)
+        text = (str(err).strip().splitlines() or [""])[0]
+        print(f"warning: cannot read checkpoint {path} ({type(err).__name__}: {text}); restarting this run "
+              f"from epoch 0 (the file is kept as {aside})", file=sys.stderr, flush=True)
+        return None
+
+
 def train(cfg: RunConfig, checkpoint: Optional[str] = None,
           on_epoch_end: Optional[Callable[[int, float], None]] = None) -> Tuple[EnergyNet, TrainResult]:
     """Train one run; resume from ``checkpoint`` if it exists and save to it after every epoch.
@@ -100,8 +123,10 @@ def train(cfg: RunConfig, checkpoint: Optional[str] = None,
     gen = torch.Generator().manual_seed(cfg.seed)
     result = TrainResult(epochs_done=0, train_time_s=0.0)
 
-    if checkpoint is not None and os.path.exists(checkpoint):
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if checkpoint is not None:
+        remove_stale_temp_files(os.path.dirname(checkpoint) or ".", re.escape(os.path.basename(checkpoint)))
+    state = read_checkpoint(checkpoint) if checkpoint is not None and os.path.exists(checkpoint) else None
+    if state is not None:
         if json.loads(state["config"]) != cfg.to_json():
             raise ValueError(f"checkpoint {checkpoint} was written by a run with other settings; "
                              "use the same options or another results directory")

@@ -244,6 +244,7 @@ def build_trainer(s: DiMPSettings, name: str, workspace: Path, device: torch.dev
 def run_settings(s: DiMPSettings, args: argparse.Namespace) -> int:
     """Train with settings ``s`` and the command-line options ``args`` (see ltr/run_training.py)."""
     from ltr.admin import MissingPathError, env_from_args
+    from ltr.trainers.workspace import CheckpointMismatch
     from ltr.trainers.distributed import cleanup, init_distributed, rank
 
     name = f"{args.module}/{args.setting}"
@@ -284,6 +285,9 @@ def run_settings(s: DiMPSettings, args: argparse.Namespace) -> int:
             print(f"{name}: {s.description}\n  overrides: {json.dumps(overrides) if overrides else 'none'}; "
                   f"device {device}; workspace {workspace}", flush=True)
         trainer.train(s.epochs, resume=args.resume)
+    except (MissingPathError, CheckpointMismatch) as err:   # a dataset root, or a checkpoint of another run
+        print(f"run_training.py: {err}", file=sys.stderr)
+        return 2
     finally:
         cleanup()
     return 0
