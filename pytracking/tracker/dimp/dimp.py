@@ -51,6 +51,9 @@ class DiMPTracker(Tracker):
         self.params, self.device, self.debug = params, torch.device(device), debug
         # no parameter gradients: the box refinement differentiates with respect to the boxes only
         self.net = net.eval().requires_grad_(False)
+        # the backbone runs channels last (a quarter faster on CPU, same values); its outputs
+        # are made contiguous again for the heads
+        self.net.backbone.to(memory_format=torch.channels_last)
         self.timings: Dict[str, float] = defaultdict(float)
         self.flags: Counter = Counter()
 
@@ -69,8 +72,8 @@ class DiMPTracker(Tracker):
     def _backbone(self, crops: np.ndarray) -> Dict[str, Tensor]:
         """Crops (n, S, S, 3) uint8 -> backbone features (normalised as in training)."""
         with self._timed("backbone"):
-            x = normalize(to_tensor(crops)).to(self.device)
-            return self.net.extract_backbone_features(x)
+            x = normalize(to_tensor(crops)).to(self.device).contiguous(memory_format=torch.channels_last)
+            return {k: v.contiguous() for k, v in self.net.extract_backbone_features(x).items()}
 
     def _classifier_features(self, feats: Dict[str, Tensor]) -> Tensor:
         return self.net.classifier.features(feats[self.net.clf_layer])
