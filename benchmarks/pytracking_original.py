@@ -1,6 +1,6 @@
 """Run the original pytracking code from a checkout, for side-by-side timings (not for users).
 
-    python benchmarks/pytracking_original.py tracker --src PATH --frames F.npz --weights W.pth --out R.json
+    python benchmarks/pytracking_original.py tracker --src PATH --frames F.npz --weights W.pth
     python benchmarks/pytracking_original.py processing --src PATH --samples S.npz --out R.json
 
 ``benchmarks/tracker.py --pytracking PATH`` and ``benchmarks/data_pipeline.py --pytracking
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 import time
@@ -108,13 +109,29 @@ def _timed(timings: Dict[str, float], name: str, fn: Callable) -> Callable:
     return wrapper
 
 
-def run_tracker(args) -> dict:
-    """Track the frames of ``--frames`` with pytracking's DiMP (super_dimp parameters)."""
+#: prefix of the lines of the frame protocol on stdout (anything else printed is ignored)
+MARK = "@@frame "
+
+
+def serve_frames(images, initialize: Callable[[], None], track: Callable[[object], Dict[str, float]]) -> None:
+    """The side-by-side protocol: initialise on frame 0 and report its seconds, then track frame
+    ``i`` for each line ``i`` read from stdin and report its stage seconds, until ``quit``."""
+    start = time.perf_counter()
+    initialize()
+    print(MARK + json.dumps({"init": time.perf_counter() - start}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "quit":
+            break
+        print(MARK + json.dumps(track(images[int(line)])), flush=True)
+
+
+def run_tracker(args) -> None:
+    """Serve the frames of ``--frames`` to pytracking's DiMP (super_dimp parameters)."""
     import numpy as np
     import torch
     torch.set_num_threads(args.threads)
     data = np.load(args.frames)
-    images, init_box, warmup = list(data["images"]), data["init_box"].tolist(), int(data["warmup"])
+    images, init_box = list(data["images"]), data["init_box"].tolist()
     torch.manual_seed(0)
     net = super_dimp_network()
     if os.path.exists(args.weights):
@@ -133,18 +150,14 @@ def run_tracker(args) -> dict:
                           ("update_classifier", "classifier"), ("refine_target_box", "box"),
                           ("get_iou_features", "box features"), ("optimize_boxes", "box ascent")):
         setattr(tracker, method, _timed(timings, stage, getattr(tracker, method)))
-    start = time.perf_counter()
-    tracker.initialize(images[0], {"init_bbox": init_box})
-    init = time.perf_counter() - start
-    for image in images[1:1 + warmup]:
-        tracker.track(image)
-    timings.clear()
-    start = time.perf_counter()
-    boxes = [tracker.track(image)["target_bbox"] for image in images[1 + warmup:]]
-    n = len(boxes)
-    total = (time.perf_counter() - start) / n
-    return {"init": init, "total": total, **{k: v / n for k, v in timings.items()},
-            "boxes": [list(map(float, b)) for b in boxes]}
+
+    def track(image) -> Dict[str, float]:
+        timings.clear()
+        start = time.perf_counter()
+        box = tracker.track(image)["target_bbox"]
+        return {"total": time.perf_counter() - start, **timings, "box_xywh": [float(v) for v in box]}
+
+    serve_frames(images, lambda: tracker.initialize(images[0], {"init_bbox": init_box}), track)
 
 
 def run_processing(args) -> dict:
@@ -195,11 +208,14 @@ def main() -> int:
     parser.add_argument("--weights", help="tracker: network weights (written if absent)")
     parser.add_argument("--samples", help="processing: npz of raw samples")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", required=True, help="JSON result file")
+    parser.add_argument("--out", help="processing: JSON result file")
     args = parser.parse_args()
     import_original(os.path.abspath(args.src))
-    from pytracking_ebm.io import atomic_write_json
-    atomic_write_json(args.out, run_tracker(args) if args.what == "tracker" else run_processing(args))
+    if args.what == "tracker":
+        run_tracker(args)
+    else:
+        from pytracking_ebm.io import atomic_write_json
+        atomic_write_json(args.out, run_processing(args))
     return 0
 
 

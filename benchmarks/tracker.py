@@ -2,7 +2,7 @@
 
     python benchmarks/tracker.py [--params kld_is nce_plus] [--frames 30] [--canvas 1280x720]
                                  [--devices cpu cuda] [--threads N] [--profile]
-    python benchmarks/tracker.py --pytracking PATH [--rounds 3] [--threads 2]
+    python benchmarks/tracker.py --pytracking PATH [--frames 40] [--threads 2]
 
 Tracks one synthetic sequence (a textured object over a textured background, 320 x 240,
 placed in the middle of a ``--canvas`` frame with replicated borders so that the target is
@@ -20,10 +20,10 @@ With ``--pytracking PATH`` (a checkout of https://github.com/visionml/pytracking
 PrRoIPool is replaced by ours, see ``benchmarks/pytracking_original.py``) the original DiMP
 tracker with its super_dimp parameters and ours with the first of ``--params`` track the
 same frames with the same network (the original's random initialisation, loaded into ours
-through ``ltr.models.official``), each in its own process, alternating for ``--rounds``
-rounds so that machine load hits both alike; the table gives the median per stage and the
-ratio original / ours (above 1: ours is faster). kld_is uses pytracking's crop
-conventions and nce / nce_plus our exact ones (pytracking/README.md); they cost about the same.
+through ``ltr.models.official``), each in its own process, frame by frame in alternating
+order so that machine load hits both alike; the table gives the mean per stage after three
+warm-up frames and the ratio original / ours (above 1: ours is faster). kld_is uses pytracking's
+crop conventions and nce / nce_plus our exact ones (pytracking/README.md); they cost about the same.
 """
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ import argparse
 import contextlib
 import dataclasses
 import importlib
+import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -160,68 +160,107 @@ def print_table(rows: Dict[str, dict]) -> None:
               + f" {head:7.0f}% {r['init']:7.2f}")
 
 
-def side_by_side(args, images, init_box) -> int:
-    """Ours and the original in alternating processes on the same frames and network."""
+def _original_module():
+    """benchmarks/pytracking_original.py, loaded by path (its top level imports nothing of pytracking)."""
+    spec = importlib.util.spec_from_file_location("pytracking_original", os.path.join(_HERE, "pytracking_original.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _FrameWorker:
+    """A tracker in its own process that tracks the frame it is sent (see ``serve_frames``)."""
+
+    def __init__(self, name: str, cmd: List[str], env: dict):
+        self.name, self.mark = name, _original_module().MARK
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.init = self._reply()["init"]
+
+    def _reply(self) -> dict:
+        for line in self.proc.stdout:
+            if line.startswith(self.mark):
+                return json.loads(line[len(self.mark):])
+        raise SystemExit(f"the {self.name} tracker stopped (exit code {self.proc.wait()}); its error is above")
+
+    def track(self, index: int) -> dict:
+        self.proc.stdin.write(f"{index}\n")
+        self.proc.stdin.flush()
+        return self._reply()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+            self.proc.wait()
+
+
+def side_by_side(args, images, init_box, warmup: int = 3) -> int:
+    """Ours and the original, each in its own process, on the same frames and network,
+    frame by frame in alternating order so that machine load hits both alike."""
     param = args.params[0]
     if network_spec(load_params(param)).backbone_blocks != DiMPNetSpec().backbone_blocks:
         raise SystemExit(f"--pytracking compares with pytracking's super_dimp (ResNet-50): {param} is not a "
                          f"ResNet-50 tracker; pass --params kld_is (or nce, nce_plus)")
-    runs: Dict[str, List[dict]] = {"ours": [], "original": []}
+    frames: Dict[str, List[dict]] = {"ours": [], "original": []}
+    workers: Dict[str, _FrameWorker] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        frames = os.path.join(tmp, "frames.npz")
-        np.savez(frames, images=np.stack(images), init_box=init_box, warmup=2)
-        weights = os.path.join(tmp, "weights.pth")
-        script = os.path.join(_HERE, "pytracking_original.py")
+        data, weights = os.path.join(tmp, "frames.npz"), os.path.join(tmp, "weights.pth")
+        np.savez(data, images=np.stack(images), init_box=init_box)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
-        for r in range(args.rounds):
-            for who in ("original", "ours"):  # the original first: it writes the weights
-                out = os.path.join(tmp, f"{who}{r}.json")
-                if who == "original":
-                    cmd = [sys.executable, script, "tracker", "--src", args.pytracking, "--frames", frames,
-                           "--weights", weights, "--threads", str(args.threads), "--out", out]
-                else:
-                    cmd = [sys.executable, os.path.abspath(__file__), "--worker", frames, "--weights", weights,
-                           "--params", param, "--threads", str(args.threads), "--out", out]
-                done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-                if done.returncode != 0:
-                    raise SystemExit(f"{who} tracker failed:\n{done.stderr[-3000:]}")
-                with open(out) as f:
-                    runs[who].append(json.load(f))
-                print(f"  round {r + 1}/{args.rounds} {who:8s} {1e3 * runs[who][-1]['total']:7.1f} ms per frame",
-                      flush=True)
-    median = {who: {k: statistics.median(run[k] for run in rs) for k in ("init", "total", *STAGES) if k in rs[0]}
-              for who, rs in runs.items()}
-    median["original"]["rest"] = median["original"]["total"] - sum(
-        median["original"].get(k, 0.0) for k in ("backbone", "classifier", "box"))
-    print(f"\n{len(images)} frames, {args.threads} threads, median of {args.rounds} alternating rounds; "
-          f"ours: {param}, original: pytracking super_dimp, same network")
-    print_table({f"ours ({param})": median["ours"], "original": median["original"]})
-    print(f"\n{'stage':14s} {'ours ms':>9s} {'original ms':>12s} {'original/ours':>14s}  (paired median per round)")
+        try:  # the original first: it writes the network's weights
+            workers["original"] = _FrameWorker("original", [
+                sys.executable, os.path.join(_HERE, "pytracking_original.py"), "tracker", "--src", args.pytracking,
+                "--frames", data, "--weights", weights, "--threads", str(args.threads)], env)
+            workers["ours"] = _FrameWorker("ours", [
+                sys.executable, os.path.abspath(__file__), "--worker", data, "--weights", weights, "--params", param,
+                "--threads", str(args.threads)], env)
+            for i in range(1, len(images)):
+                for who in (("original", "ours") if i % 2 else ("ours", "original")):
+                    result = workers[who].track(i)
+                    if i > warmup:
+                        frames[who].append(result)
+        finally:
+            for worker in workers.values():
+                worker.close()
+    n = len(frames["ours"])
+    mean = {who: {k: sum(f.get(k, 0.0) for f in fs) / n for k in ("total", *STAGES) if k != "rest"}
+            for who, fs in frames.items()}
+    for who, m in mean.items():
+        m["rest"] = m["total"] - m["backbone"] - m["classifier"] - m["box"]
+        m["init"] = workers[who].init
+    print(f"\n{n} frames after {warmup} warm-up frames, {args.threads} threads, the two trackers alternating frame by "
+          f"frame; ours: {param}, original: pytracking super_dimp, the same network (random weights)")
+    print_table({f"ours ({param})": mean["ours"], "original": mean["original"]})
+    print(f"\n{'stage':14s} {'ours ms':>9s} {'original ms':>12s} {'original/ours':>14s}")
     for stage in ("total", *STAGES):
-        ratios = [o[stage] / u[stage] for o, u in zip(runs["original"], runs["ours"])
-                  if stage in o and u.get(stage, 0) > 0]
-        if stage == "rest" or not ratios:
-            ratio = median["original"][stage] / median["ours"][stage] if median["ours"].get(stage) else float("nan")
-        else:
-            ratio = statistics.median(ratios)
-        print(f"{stage:14s} {1e3 * median['ours'][stage]:9.1f} {1e3 * median['original'].get(stage, 0):12.1f} "
-              f"{ratio:14.2f}")
-    diff = np.abs(np.array(runs["ours"][0]["boxes"]) - np.array(runs["original"][0]["boxes"]))
+        ours, original = mean["ours"][stage], mean["original"][stage]
+        print(f"{stage:14s} {1e3 * ours:9.1f} {1e3 * original:12.1f} {original / ours if ours > 0 else float('nan'):14.2f}")
+    diff = np.abs(np.array([f["box_xywh"] for f in frames["ours"]]) - np.array([f["box_xywh"] for f in frames["original"]]))
     print(f"boxes of ours vs the original: median |difference| {np.median(diff):.2f} px, max {diff.max():.2f} px "
-          f"(an untrained network: the behaviours may drift apart)")
+          f"(with an untrained network the two behaviours may drift apart)")
     return 0
 
 
 def worker(args) -> int:
-    """One run of ours for ``side_by_side``: the frames and network from files, a JSON result."""
+    """Ours in a ``side_by_side`` process: the frames and the network from files, served frame by frame."""
     from ltr.models.official import load_official_checkpoint
-    from pytracking_ebm.io import atomic_write_json
     data = np.load(args.worker)
+    images, init_box = list(data["images"]), data["init_box"]
     net, report = load_official_checkpoint(args.weights, build_network(network_spec(load_params(args.params[0]))))
     if report.missing:
         raise SystemExit(f"{args.weights}: these weights of ours have no counterpart: {report.missing[:5]}")
-    result = benchmark(args.params[0], "cpu", list(data["images"]), data["init_box"], int(data["warmup"]), net=net)
-    atomic_write_json(args.out, result)
+    params = load_params(args.params[0])
+    params.target_not_found_threshold = -1.0  # refine the box in every frame
+    tracker = DiMPTracker(params, net.eval())
+
+    def track(image) -> dict:
+        tracker.timings.clear()
+        start = time.perf_counter()
+        box = tracker.track(image)
+        return {"total": time.perf_counter() - start, **tracker.timings, "box_xywh": [float(v) for v in box]}
+
+    with _instrumented(tracker):
+        _original_module().serve_frames(images, lambda: tracker.initialize(images[0], init_box), track)
     return 0
 
 
@@ -235,10 +274,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's; 2 with --pytracking)")
     parser.add_argument("--profile", action="store_true", help="print the operators by time (torch.profiler)")
     parser.add_argument("--pytracking", metavar="PATH", help="a pytracking checkout: time the original side by side")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --pytracking")
     parser.add_argument("--worker", help=argparse.SUPPRESS)   # internal: frames file of one side-by-side run
     parser.add_argument("--weights", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pytracking and not args.threads:
         args.threads = 2

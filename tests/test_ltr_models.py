@@ -118,3 +118,18 @@ def test_frame_energy_equals_score_boxes_and_its_autograd_gradient():
     assert g1.abs().max() > 1e-3
     with pytest.raises(RuntimeError, match="eval"):
         head.train().frame_energy(mod, feat)
+
+
+def test_frame_energy_follows_changed_weights():
+    """The folded fully connected layers are cached; a weight update must not leave them stale."""
+    torch.manual_seed(0)
+    head = BoxEnergyHead((8, 12), (6, 6), (5, 5)).eval()
+    feat = head.test_features((torch.randn(1, 8, 8, 8), torch.randn(1, 12, 4, 4)))
+    mod = (torch.rand(1, 6), torch.rand(1, 6))
+    boxes = torch.tensor([[[14.0, 16.0, 26.0, 22.0], [10.0, 12.0, 30.0, 20.0]]])
+    before = head.frame_energy(mod, feat)(boxes)
+    with torch.no_grad():
+        head.test_fc3.fc.weight.mul_(2.0)
+        head.test_fc4.bn.running_mean.add_(0.5)
+    torch.testing.assert_close(head.frame_energy(mod, feat)(boxes), head.score_boxes(mod, feat, boxes))
+    assert not torch.allclose(head.frame_energy(mod, feat)(boxes), before)

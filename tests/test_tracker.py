@@ -185,9 +185,11 @@ def _grouped_conv_filter_gradient(feat, residuals, k):
 
 def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, sequence, monkeypatch):
     """The tracker's speed-ups (closed-form box gradient on precomputed features, filter ops
-    as matrix products, no final classifier loss) change no box beyond float rounding: the
-    same sequence tracked with the plain autograd box energy and grouped convolutions."""
+    as matrix products, no final classifier loss, channels-last backbone input) change no box
+    beyond float rounding: the same sequence tracked with the plain autograd box energy,
+    grouped convolutions and contiguous backbone input."""
     import ltr.models.optimizer as optimizer
+    from ltr.data.transforms import normalize, to_tensor
     import pytracking.tracker.dimp.dimp as dimp
     from ltr.models.box_head import BoxEnergyHead
 
@@ -208,6 +210,8 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
     for module in (optimizer, dimp):
         monkeypatch.setattr(module, "apply_filter", _grouped_conv_apply_filter)
     monkeypatch.setattr(optimizer, "filter_gradient", _grouped_conv_filter_gradient)
+    monkeypatch.setattr(DiMPTracker, "_backbone", lambda self, crops: self.net.extract_backbone_features(
+        normalize(to_tensor(crops)).to(self.device)))  # no channels-last input
     plain_boxes, plain_last, plain_flags = run()
     assert fast_flags == plain_flags
     np.testing.assert_allclose(fast_boxes, plain_boxes, rtol=0, atol=2e-3)

@@ -145,19 +145,33 @@ def _fixed_pool(features: Tensor, pool: PrRoIPool2D) -> FixedFeaturePrRoIPool:
     return FixedFeaturePrRoIPool(features, pool.pooled_height, pool.pooled_width, pool.spatial_scale)
 
 
+def _folded(layer: LinearBNReLU, pool: FixedFeaturePrRoIPool) -> Tuple[Tensor, Tensor]:
+    """The Linear with the (eval) BatchNorm folded in, its inputs ordered channels last as the
+    pool gives them; cached on ``layer`` until one of its tensors changes (in place or not)."""
+    tensors = (layer.fc.weight, layer.fc.bias, layer.bn.weight, layer.bn.bias, layer.bn.running_mean,
+               layer.bn.running_var)
+    dtype, c, ph, pw = pool.table.dtype, pool.table.shape[1], pool.pooled_height, pool.pooled_width
+    key = (dtype, pool.table.device, c, ph, pw, layer.bn.eps) + tuple((id(t), t.data_ptr(), t._version) for t in tensors)
+    cached = layer.__dict__.get("_folded_for_frames")
+    if cached is None or cached[0] != key:
+        with torch.no_grad():
+            bn = layer.bn
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            # the layer flattens (C, PH, PW); the pool gives channels last (PH, PW, C)
+            weight = layer.fc.weight.view(-1, c, ph, pw).permute(0, 2, 3, 1).reshape(-1, ph * pw * c)
+            weight = (weight * scale[:, None]).to(dtype).contiguous()
+            bias = ((layer.fc.bias - bn.running_mean) * scale + bn.bias).to(dtype)
+        cached = (key, weight, bias)
+        layer.__dict__["_folded_for_frames"] = cached  # a plain attribute: not in the state_dict
+    return cached[1], cached[2]
+
+
 class _FixedBranch:
     """PrRoIPool -> Linear -> BatchNorm (eval, folded into the Linear) -> ReLU on fixed
     features, with the transpose of the chain for the box gradient."""
 
     def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU):
-        bn = layer.bn
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        dtype = pool.table.dtype
-        c, ph, pw = pool.table.shape[1], pool.pooled_height, pool.pooled_width
-        # the layer flattens (C, PH, PW); the pool gives channels last (PH, PW, C)
-        weight = layer.fc.weight.view(-1, c, ph, pw).permute(0, 2, 3, 1).reshape(-1, ph * pw * c)
-        self.weight = (weight * scale[:, None]).to(dtype).contiguous()
-        self.bias = ((layer.fc.bias - bn.running_mean) * scale + bn.bias).to(dtype)
+        self.weight, self.bias = _folded(layer, pool)
         self.pool = pool
         self.out_features = self.weight.shape[0]
 

@@ -243,7 +243,8 @@ class FixedFeaturePrRoIPool:
     Gradient ascent on boxes pools the same map at new boxes every step. This lays the map out
     once (channels last) and returns, with the pooled values, the vector-Jacobian product
     with respect to the box corners, computed directly instead of through an autograd graph
-    of the index arithmetic. With ``w(lo, hi) = integral of hat(t - pos)`` over ``[lo, hi]``,
+    of the index arithmetic (the one autograd step kept is embedding_bag's fused gradient
+    with respect to its per-pixel weights). With ``w(lo, hi) = integral of hat(t - pos)`` over ``[lo, hi]``,
     ``dw/dhi = hat(hi - pos)`` and ``dw/dlo = -hat(lo - pos)``; bin ``p``'s ends move with
     the box corners by ``1 - p/bins, p/bins`` (lo) and ``1 - (p+1)/bins, (p+1)/bins`` (hi), and
     ``1 / area`` contributes ``pooled / extent`` per corner. The values equal
@@ -295,14 +296,18 @@ class FixedFeaturePrRoIPool:
         wx_entry = wx.reshape(-1).index_select(0, bags.ix)
         entry_box = bags.bag // (ph * pw)
         weight = wy_entry * wx_entry * inv_area.index_select(0, entry_box)
-        pooled = F.embedding_bag(bags.index, self.table, bags.offsets, mode="sum", per_sample_weights=weight)
         if not with_grad:
+            pooled = F.embedding_bag(bags.index, self.table, bags.offsets, mode="sum", per_sample_weights=weight)
             return pooled.view(k, ph, pw, c), None
+        # d(sum grad * pooled) / d(weight of entry e) = grad[bin of e] . feature[pixel of e]: the
+        # one autograd step kept, embedding_bag's fused per-sample-weight backward
+        with torch.enable_grad():
+            weight.requires_grad_(True)
+            pooled = F.embedding_bag(bags.index, self.table, bags.offsets, mode="sum", per_sample_weights=weight)
 
         def vjp(grad: Tensor) -> Tensor:
             g = grad.reshape(k * ph * pw, c)
-            # d(sum grad * pooled) / d(weight of entry e) = grad[bin of e] . feature[pixel of e]
-            dot = (self.table.index_select(0, bags.index) * g.index_select(0, bags.bag)).sum(dim=1)
+            (dot,) = torch.autograd.grad(pooled, weight, g)
             dot = dot * inv_area.index_select(0, entry_box)
             # d weight / d corner, per axis: (start, end) derivative of each bin's pixel weights
             d_y = _corner_derivatives(lo_y, hi_y, pos_y)  # 2 x (K, PH, Ly)
@@ -314,13 +319,13 @@ class FixedFeaturePrRoIPool:
                      along_y * d_y[1].reshape(-1).index_select(0, bags.iy)]
             corners = rois.new_zeros((k, 4)).index_add_(0, entry_box, torch.stack(parts, dim=1))
             # 1 / area = pw * ph / (width * height): d log(1 / area) / d(x1, y1, x2, y2)
-            total = (g * pooled).sum(dim=1).view(k, ph * pw).sum(dim=1)
+            total = (g * pooled.detach()).sum(dim=1).view(k, ph * pw).sum(dim=1)
             safe_w = torch.where(nonempty, width, torch.ones_like(width))
             safe_h = torch.where(nonempty, height, torch.ones_like(height))
             corners += total[:, None] * torch.stack((1 / safe_w, 1 / safe_h, -1 / safe_w, -1 / safe_h), dim=1)
             return torch.where(nonempty[:, None], corners, torch.zeros_like(corners)) * self.spatial_scale
 
-        return pooled.view(k, ph, pw, c), vjp
+        return pooled.detach().view(k, ph, pw, c), vjp
 
 
 def _corner_derivatives(lo: Tensor, hi: Tensor, pos: Tensor) -> Tuple[Tensor, Tensor]:
