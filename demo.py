@@ -13,6 +13,11 @@ Steps:
    track the synthetic test sequences with it and with a baseline that holds the first-frame
    box (``pytracking/run_tracker.py``), then draw the success plot and the results table
    (``python -m evaluation plot / table``): ``<out>/tracking/plots/success_plot.png``.
+3. Real photographs: write three semi-real validation sequences (real photographs that no
+   training sequence uses; ``python -m ltr.dataset.semireal``), track them with the shipped
+   DiMP-NCE+ ResNet-18 network (``pytracking/pretrained/nce_plus18.pth``), the NCC
+   template-matching baseline and the first-frame box, and plot:
+   ``<out>/semireal/plots/success_plot.png``.
 """
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ def demo_commands(out: Path) -> List[List[str]]:
          "--runs", "1", "--epochs", "5", "--num-samples", "256", "--results", str(r1d)],
         ["-m", "pytracking_ebm.regression1d", "predict", "--checkpoint", str(checkpoint), "--x", "0.5"],
         *tracking_commands(out / "tracking"),
+        *semireal_commands(out / "semireal"),
     ]
 
 
@@ -57,6 +63,27 @@ def tracking_commands(out: Path) -> List[List[str]]:
         ["-m", "evaluation", "plot", "--dataset", "synthetic", "--root", str(data), "--results", str(results),
          *trackers, "--kinds", "success", "--formats", "png", "--out", str(out / "plots")],
         ["-m", "evaluation", "table", "--dataset", "synthetic", "--root", str(data), "--results", str(results),
+         *trackers, "--out", str(out / "tables")],
+    ]
+
+
+def semireal_commands(out: Path) -> List[List[str]]:
+    """Semi-real validation sequences -> the shipped network, NCC and the fixed box -> success plot."""
+    data, results = out / "data", out / "results"
+    dataset = ["--dataset", "got10k_val", "--root", str(data), "--results", str(results)]
+    trackers = ["--trackers", "dimp:nce_plus18=DiMP-NCE+ ResNet-18 (shipped)", "baseline:ncc=NCC template",
+                "baseline:fixed_box=First-frame box"]
+    write = [] if (data / "val" / "list.txt").is_file() else [
+        ["-m", "ltr.dataset.semireal", "write", "--out", str(data), "--split", "val", "--sequences", "3",
+         "--frames", "60", "--seed", "1", "--workers", "2"]]
+    return [
+        *write,
+        [str(ROOT / "pytracking" / "run_tracker.py"), "dimp", "nce_plus18", *dataset, "--threads", "2"],
+        [str(ROOT / "pytracking" / "run_tracker.py"), "baseline", "ncc", *dataset],
+        [str(ROOT / "pytracking" / "run_tracker.py"), "baseline", "fixed_box", *dataset],
+        ["-m", "evaluation", "plot", "--dataset", "got10k", "--root", str(data), "--results", str(results),
+         *trackers, "--kinds", "success", "--formats", "png", "--out", str(out / "plots")],
+        ["-m", "evaluation", "table", "--dataset", "got10k", "--root", str(data), "--results", str(results),
          *trackers, "--out", str(out / "tables")],
     ]
 
