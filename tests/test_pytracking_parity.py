@@ -130,6 +130,9 @@ NUM_DIMP50_FRAMES = 5
 #: prdimp50, all frames; dimp50, first 5 frames); float32 rounding of another CPU's kernels,
 #: amplified by the box ascent, may add ~1e-3 px. Our conventions move boxes by ~1 px.
 BOX_TOLERANCE = 0.02
+#: relative agreement of backbone feature summaries: float32 through ~40 convolutions whose
+#: summation order depends on the CPU's kernels (1.06e-5 seen on CI's CPU at frame 4)
+FEATURE_RTOL = 5e-5
 
 
 def diff(a, b) -> float:
@@ -167,7 +170,7 @@ def test_first_frame_samples_boxes_and_filter_match(tracked):
     assert diff(rec["layer3_first/0"], ref["out/layer3_first/0"]) < 1e-4
     for layer in ("layer2", "layer3"):
         summary = ref[f"out/{layer}_summary/0"]
-        assert diff(rec[f"{layer}_summary/0"], summary) < 1e-5 * np.abs(summary).max()
+        assert diff(rec[f"{layer}_summary/0"], summary) < FEATURE_RTOL * np.abs(summary).max()
     assert diff(rec["modulation/0"], ref["out/modulation/0"]) < 1e-4 * np.abs(ref["out/modulation/0"]).max()
     assert diff(rec["init_boxes/0"], ref["out/init_boxes/0"]) < 1e-4  # crop pixels, incl. the flipped one
     filt = ref["out/filter/0"]
@@ -182,13 +185,13 @@ def test_every_frame_stage_matches(tracked):
         assert diff(rec[f"crops/{t}"], ref[f"out/crops/{t}"]) < 1e-3, t
         assert diff(rec[f"layer3_first/{t}"], ref[f"out/layer3_first/{t}"]) < 1e-4, t
         summary = ref[f"out/layer3_summary/{t}"]
-        assert diff(rec[f"layer3_summary/{t}"], summary) < 1e-5 * np.abs(summary).max(), t
+        assert diff(rec[f"layer3_summary/{t}"], summary) < FEATURE_RTOL * np.abs(summary).max(), t
         expected = torch.from_numpy(ref[f"out/scores/{t}"])  # the network's scores
         if rec["softmax"]:  # PrDiMP: localised on their softmax over the map
             expected = torch.softmax(expected.reshape(-1), 0).view(expected.shape)
         assert diff(rec[f"scores/{t}"], expected) < 1e-3 * float(expected.abs().max()), t
         assert rec[f"flag/{t}"] == str(ref[f"out/flag/{t}"]), t
-        assert diff(rec[f"proposals/{t}"], ref[f"out/proposals/{t}"]) < 1e-3, t
+        assert diff(rec[f"proposals/{t}"], ref[f"out/proposals/{t}"]) < 5e-3, t  # jitter around the last box: its float error
         # the ascent can amplify float32 rounding for a steep box (not a top-k one)
         assert diff(rec[f"refined/{t}"], ref[f"out/refined/{t}"]) < 0.2, t
         assert diff(rec[f"energy/{t}"], ref[f"out/energy/{t}"]) < 0.02, t
@@ -226,5 +229,5 @@ def test_dimp50_stages_and_first_boxes_match(monkeypatch):
         assert diff(rec[f"crops/{t}"], ref[f"out/crops/{t}"]) < 1e-3, t
         assert diff(rec[f"scores/{t}"], ref[f"out/scores/{t}"]) < 1e-3 * np.abs(ref[f"out/scores/{t}"]).max(), t
         assert rec[f"flag/{t}"] == str(ref[f"out/flag/{t}"]), t
-        assert diff(rec[f"proposals/{t}"], ref[f"out/proposals/{t}"]) < 1e-3, t
+        assert diff(rec[f"proposals/{t}"], ref[f"out/proposals/{t}"]) < 5e-3, t  # jitter around the last box: its float error
     assert diff(boxes, ref["out/boxes"][:NUM_DIMP50_FRAMES]) < BOX_TOLERANCE
