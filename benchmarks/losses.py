@@ -24,14 +24,11 @@ from typing import Callable, Dict
 import torch
 from torchvision.ops import roi_align
 
-from pytracking_ebm.losses import SampledLoss, make_loss
+from pytracking_ebm.losses import SampledLoss, make_loss, paper_hparams
 from pytracking_ebm.ops import prroi_pool2d
 
-TRACKING_LOSSES = {
-    "ml_is": dict(sigmas=(0.05, 0.5), num_samples=128),
-    "kld_is": dict(sigmas=(0.05, 0.5), num_samples=128, sigma=0.05),
-    "nce": dict(sigmas=(0.05, 0.5), num_samples=128),
-    "nce_plus": dict(sigmas=(0.05, 0.5), num_samples=128, beta=0.1),
+TRACKING_LOSSES = {   # the paper's tracking values (pytracking_ebm/paper.py); the rest use the tracking M = 128
+    **{name: paper_hparams(name, "tracking") for name in ("ml_is", "kld_is", "nce", "nce_plus")},
     "ml_mcmc_8": dict(alpha=0.05, num_samples=128),
     "dsm": dict(sigma=0.05, num_samples=128),
     "sm": dict(),

@@ -18,16 +18,17 @@ from typing import Dict, List
 
 import torch
 
+from pytracking_ebm.losses import make_loss
 from pytracking_ebm.regression1d.datasets import make_training_set
 from pytracking_ebm.regression1d.hparams import METHODS, TRAINING
-from pytracking_ebm.regression1d.train import build_loss, init_network, make_config, train_epoch
+from pytracking_ebm.regression1d.train import init_network, make_config, train_epoch
 
 
 def time_per_batch(method: str, dataset: int, batches: int, num_samples: int) -> float:
     """Seconds per training batch of ``method`` (after one warm-up batch)."""
     cfg = make_config(method, dataset, seed=0, num_samples=num_samples)
     x, y = make_training_set(dataset)
-    net, loss_fn = init_network(0), build_loss(cfg)
+    net, loss_fn = init_network(0), make_loss(cfg.method, **cfg.loss_hparams)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(0)
     n = cfg.batch_size

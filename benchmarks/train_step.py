@@ -27,13 +27,11 @@ from ltr.actors import TrackingActor, random_batch
 from ltr.models import build_network
 from ltr.train_settings.dimp._base import build_box_loss, paper_settings, set_crop_size
 
-LOSSES = {"kld_is": dict(sigmas=(0.05, 0.5), num_samples=128, sigma=0.05),
-          "nce": dict(sigmas=(0.05, 0.5), num_samples=128),
-          "nce_plus": dict(sigmas=(0.05, 0.5), num_samples=128, beta=0.1)}
+LOSSES = ("kld_is", "nce", "nce_plus")   # with the paper's tracking hyper-parameters (pytracking_ebm/paper.py)
 
 
 def setup(name: str, args, net=None):
-    s = paper_settings(name, **LOSSES[name])
+    s = paper_settings(name)
     if args.image_size != 352:
         set_crop_size(s, args.image_size)
     if net is None:
@@ -77,7 +75,7 @@ def main() -> int:
     parser.add_argument("--image-size", type=int, default=352)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=list(LOSSES))
+    parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=LOSSES)
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: one loss, print its peak memory
     args = parser.parse_args()

@@ -1,6 +1,7 @@
 """pytracking_ebm: the energy-based-model library shared by all applications.
 
-- :mod:`pytracking_ebm.losses`: ML-IS, KLD-IS, ML-MCMC-N, NCE, NCE+, DSM, SM (``make_loss``).
+- :mod:`pytracking_ebm.losses`: ML-IS, KLD-IS, ML-MCMC-N, NCE, NCE+, DSM, SM (``make_loss``, the one factory).
+- :mod:`pytracking_ebm.paper`: the paper's loss hyper-parameters per application.
 - :mod:`pytracking_ebm.proposals`: Gaussian-mixture proposal / noise distributions.
 - :mod:`pytracking_ebm.refine`: Algorithm S1, gradient ascent with accept/reject.
 - :mod:`pytracking_ebm.ops`: Precise RoI Pooling in pure PyTorch.

@@ -21,17 +21,18 @@ import math
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Sequence, Type
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type
 
 import torch
 from torch import Tensor
 
+from .paper import LOSS_HPARAMS
 from .proposals import GaussianMixture, check_positive_sigmas, sample_like
 
 __all__ = [
     "ml_is", "kld_is", "nce", "ml_mcmc", "dsm", "sm",
     "Samples", "EBMLoss", "SampledLoss", "MLIS", "KLDIS", "NCE", "NCEPlus", "MLMCMC", "DSM", "SM",
-    "LOSSES", "make_loss",
+    "LOSSES", "loss_key", "paper_hparams", "make_loss",
 ]
 
 Energy = Callable[[Tensor], Tensor]
@@ -379,13 +380,63 @@ class SM(EBMLoss):
 LOSSES: Dict[str, Type[EBMLoss]] = {cls.name: cls for cls in (MLIS, KLDIS, NCE, NCEPlus, MLMCMC, DSM, SM)}
 
 
-def make_loss(name: str, **hparams) -> EBMLoss:
-    """Build a loss by name: ``ml_is``, ``kld_is``, ``nce``, ``nce_plus`` (or ``nce+``),
-    ``ml_mcmc`` (``ml_mcmc_N`` sets ``num_steps=N``), ``dsm``, ``sm``; names are
-    case-insensitive and '-' may replace '_'. Keyword arguments are the loss's
-    hyper-parameters, e.g. ``make_loss("nce_plus", beta=0.1, sigmas=(0.05, 0.5), num_samples=128)``.
+_COMPACT_NAMES = {"mlis": "ml_is", "kldis": "kld_is", "nce": "nce", "nceplus": "nce_plus", "dsm": "dsm", "sm": "sm"}
+
+
+def loss_key(name: str) -> str:
+    """The one normalisation of a loss name as users type it: ``"ML-IS"``, ``"ml_is"``,
+    ``"mlis"`` → ``"ml_is"``; ``"nce+"``, ``"NCE-plus"`` → ``"nce_plus"``; ``"ML-MCMC-16"``,
+    ``"mlmcmc16"`` → ``"ml_mcmc_16"``. Unknown names come back lower-cased with ``_``."""
+    key = re.sub(r"[\s\-]+", "_", name.strip().lower()).replace("+", "_plus")
+    squashed = key.replace("_", "")
+    mcmc = re.fullmatch(r"mlmcmc(\d*)", squashed)
+    if mcmc:
+        return "ml_mcmc" + (f"_{int(mcmc.group(1))}" if mcmc.group(1) else "")
+    return _COMPACT_NAMES.get(squashed, key)
+
+
+def paper_hparams(name: str, application: str, dataset: Optional[int] = None) -> Dict[str, Any]:
+    """The paper's hyper-parameters of loss ``name`` in ``application`` (``"1d"``,
+    ``"detection"``, ``"tracking"``; table :data:`pytracking_ebm.paper.LOSS_HPARAMS`).
+
+    ``ml_mcmc_N`` without an entry of its own takes the application's ML-MCMC entry with N
+    steps (plain ``ml_mcmc`` means one step). 1D values that differ per dataset need ``dataset``.
     """
-    key = name.strip().lower().replace("-", "_").replace("+", "_plus")
+    if application not in LOSS_HPARAMS:
+        raise ValueError(f"unknown application {application!r}; choose one of {', '.join(LOSS_HPARAMS)}")
+    table, key = LOSS_HPARAMS[application], loss_key(name)
+    entry = table.get(key)
+    mcmc = re.fullmatch(r"ml_mcmc(?:_(\d+))?", key)
+    if entry is None and mcmc:
+        base = next((v for k, v in table.items() if k.startswith("ml_mcmc")), None)
+        entry = None if base is None else {**base, "num_steps": int(mcmc.group(1) or 1)}
+    if entry is None:
+        raise ValueError(f"the paper has no {application} hyper-parameters for loss {name!r}; "
+                         f"use one of {', '.join(table)} or pass every hyper-parameter yourself")
+    params = {}
+    for k, v in entry.items():
+        if isinstance(v, Mapping):
+            if dataset not in v:
+                raise ValueError(f"{key}.{k} differs per {application} dataset; pass dataset= one of "
+                                 f"{', '.join(map(str, v))}")
+            v = v[dataset]
+        params[k] = v
+    return params
+
+
+def make_loss(name: str, *, application: Optional[str] = None, dataset: Optional[int] = None,
+              **hparams: Any) -> EBMLoss:
+    """The one loss factory. ``name`` is any spelling :func:`loss_key` accepts: ``ml_is``,
+    ``kld_is``, ``nce``, ``nce_plus`` (``nce+``), ``ml_mcmc`` (``ml_mcmc_N`` sets
+    ``num_steps=N``), ``dsm``, ``sm``. Keyword arguments are the loss's hyper-parameters, e.g.
+    ``make_loss("nce_plus", beta=0.1, sigmas=(0.05, 0.5), num_samples=128)``; with
+    ``application`` (``"1d"``, ``"detection"``, ``"tracking"``) the paper's values for that
+    application (:func:`paper_hparams`) are the defaults, so ``make_loss("nce+",
+    application="tracking")`` is the same loss.
+    """
+    key = loss_key(name)
+    if application is not None:
+        hparams = {**paper_hparams(key, application, dataset), **hparams}
     match = re.fullmatch(r"ml_mcmc_(\d+)", key)
     if match:
         key = "ml_mcmc"

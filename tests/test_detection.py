@@ -24,7 +24,8 @@ from pytracking_ebm.detection.checkpoint import load_checkpoint, load_detector_w
 from pytracking_ebm.detection.coco_eval import coco_ap, evaluate_results_file, save_results, to_coco_results
 from pytracking_ebm.detection.data import CocoDetection
 from pytracking_ebm.detection.engine import evaluate, make_optimizer, train_step
-from pytracking_ebm.detection.hparams import SYNTHETIC_TRAINING, loss_for
+from pytracking_ebm.detection.hparams import SYNTHETIC_TRAINING, loss_hparams
+from pytracking_ebm.losses import make_loss
 from pytracking_ebm.detection.model import fpn_levels
 from pytracking_ebm.detection.synthetic import write_synthetic_coco
 from pytracking_ebm.detection.train import run_training, synthetic_spec
@@ -139,7 +140,8 @@ def test_every_loss_trains_the_head(method, synth):
     optimizer, _ = make_optimizer(model.parameters(), SYNTHETIC_TRAINING, 1)
     images, targets = zip(*[train[i] for i in range(2)])
     head_before = [p.clone() for p in model.box_head.parameters()]
-    stats = train_step(model, list(images), list(targets), loss_for(method, num_samples=8), optimizer,
+    loss = make_loss(method, **loss_hparams(method, num_samples=8))
+    stats = train_step(model, list(images), list(targets), loss, optimizer,
                        train_detector=method == "nce_plus", generator=torch.Generator().manual_seed(0))
     assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
     assert ("loss_classifier" in stats) == (method == "nce_plus")

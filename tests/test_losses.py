@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from pytracking_ebm.losses import (DSM, KLDIS, LOSSES, MLIS, MLMCMC, NCE, SM, NCEPlus, dsm, kld_is, make_loss,
-                                   ml_is, ml_mcmc, nce, sm)
+from pytracking_ebm.losses import (DSM, KLDIS, LOSSES, MLIS, MLMCMC, NCE, SM, NCEPlus, dsm, kld_is, loss_key, make_loss,
+                                   ml_is, ml_mcmc, nce, paper_hparams, sm)
 from pytracking_ebm.proposals import GaussianMixture
 
 B, M, D = 3, 5, 2
@@ -194,6 +194,37 @@ def test_make_loss_by_name():
         make_loss("huber")
     with pytest.raises(ValueError, match="bad hyper-parameters"):
         make_loss("nce", sigma=0.1)
+
+
+@pytest.mark.parametrize("typed, key", [("ml_is", "ml_is"), ("ml-is", "ml_is"), ("mlis", "ml_is"), ("ML-IS", "ml_is"),
+                                        ("kld-is", "kld_is"), ("nce+", "nce_plus"), ("NCE-plus", "nce_plus"),
+                                        ("nce_plus", "nce_plus"), ("ml_mcmc_16", "ml_mcmc_16"),
+                                        ("ML-MCMC-16", "ml_mcmc_16"), ("mlmcmc4", "ml_mcmc_4"), ("DSM", "dsm")])
+def test_loss_key_is_the_one_name_normalisation(typed, key):
+    assert loss_key(typed) == key
+
+
+def test_make_loss_fills_the_paper_values_of_an_application():
+    # docs/design.md §3, one row per application
+    assert make_loss("nce+", application="tracking").hparams() == {"sigmas": [0.05, 0.5], "num_samples": 128, "beta": 0.1}
+    assert make_loss("kld_is", application="tracking").hparams()["sigma"] == 0.05
+    assert make_loss("nce_plus", application="detection").hparams() == {
+        "sigmas": [0.075, 0.15, 0.3], "num_samples": 128, "beta": 0.1}
+    assert make_loss("NCE+", application="1d").hparams() == {"sigmas": [0.1, 0.8], "num_samples": 1024, "beta": 0.025}
+    assert make_loss("dsm", application="1d", dataset=2).sigma == 0.075
+    assert make_loss("dsm", application="1d", dataset=1).sigma == 0.2
+    mc = make_loss("ml_mcmc", application="detection")            # plain ML-MCMC is ML-MCMC-1
+    assert (mc.num_steps, mc.alpha) == (1, 1e-5)
+    mc = make_loss("ML-MCMC-4", application="1d", dataset=1)      # the 1D entry with 4 steps
+    assert (mc.num_steps, mc.alpha, mc.num_samples) == (4, 0.05, 1024)
+    assert make_loss("nce", application="tracking", num_samples=8).num_samples == 8   # explicit wins
+    assert paper_hparams("kld_is", "detection") == {"sigmas": (0.0375, 0.075, 0.15), "sigma": 0.0225, "num_samples": 128}
+    with pytest.raises(ValueError, match="differs per 1d dataset"):
+        make_loss("dsm", application="1d")
+    with pytest.raises(ValueError, match="no tracking hyper-parameters for loss 'dsm'"):
+        make_loss("dsm", application="tracking")
+    with pytest.raises(ValueError, match="unknown application 'video'"):
+        make_loss("nce", application="video")
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

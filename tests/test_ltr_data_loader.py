@@ -62,3 +62,13 @@ def test_viewer_writes_a_picture(synthetic, tmp_path):
     assert show_main(["--setting", "dimp/kld_is", "--n", "2", "--out", str(out), "--tile", "64",
                       "--synthetic", str(synthetic)]) == 0
     assert cv2.imread(str(out)).shape == (2 * 64, 6 * 64, 3)
+
+
+def test_viewer_builds_the_setting_not_a_loss_named_like_it(synthetic, tmp_path, capsys):
+    # prdimp50 trains KLD-IS; its name is no loss name (the viewer once failed on it)
+    out = tmp_path / "prdimp50.png"
+    assert show_main(["--setting", "dimp/prdimp50", "--n", "1", "--out", str(out), "--tile", "32",
+                      "--synthetic", str(synthetic)]) == 0
+    assert cv2.imread(str(out)).shape == (32, 6 * 32, 3)
+    assert show_main(["--setting", "dimp/no_such_setting", "--out", str(out)]) == 2
+    assert "unknown setting 'dimp/no_such_setting'" in capsys.readouterr().err

@@ -7,10 +7,11 @@ import torch
 
 from ltr.data.crop import box_to_crop, crop_window, extract_crop
 from ltr.data.labels import gaussian_label
-from ltr.data.pipeline import build_dimp_processing, make_box_loss
+from ltr.data.pipeline import as_box_loss, build_dimp_processing
 from ltr.data.processing import FrameSet
 from ltr.data.transforms import flip_boxes, flip_image
 from pytracking_ebm.boxes import xywh_to_rel
+from pytracking_ebm.losses import make_loss
 from pytracking_ebm.proposals import GaussianMixture
 
 
@@ -103,11 +104,14 @@ def test_candidates_have_the_mixture_spread_and_densities(loss):
     assert 0.47 < inner < 0.54
 
 
-def test_make_box_loss_uses_the_paper_numbers():
-    assert make_box_loss("nce+").hparams() == {"sigmas": [0.05, 0.5], "num_samples": 128, "beta": 0.1}
-    assert make_box_loss("kld_is").hparams()["sigma"] == 0.05
-    with pytest.raises(ValueError, match="dsm"):
-        make_box_loss("dsm")
+def test_box_loss_by_name_uses_the_paper_tracking_numbers():
+    assert as_box_loss("nce+").hparams() == {"sigmas": [0.05, 0.5], "num_samples": 128, "beta": 0.1}
+    assert as_box_loss("KLD-IS").hparams() == {"sigmas": [0.05, 0.5], "num_samples": 128, "sigma": 0.05}
+    assert as_box_loss("mlis").hparams() == {"sigmas": [0.05, 0.5], "num_samples": 128}
+    with pytest.raises(ValueError, match="no tracking hyper-parameters for loss 'dsm'"):
+        as_box_loss("dsm")
+    with pytest.raises(ValueError, match="draws no candidates"):
+        as_box_loss(make_loss("dsm", sigma=0.1))
 
 
 # ----------------------------------------------------------------------------- labels

@@ -10,10 +10,11 @@ import torch
 from pytracking_ebm.regression1d import __main__ as cli
 from pytracking_ebm.regression1d.datasets import get_dataset, make_training_set
 from pytracking_ebm.regression1d.evaluate import evaluate_kl, grid, kl_divergence, true_log_density_grid
+from pytracking_ebm.losses import make_loss
 from pytracking_ebm.regression1d.hparams import METHODS, loss_hparams, resolve_method
 from pytracking_ebm.regression1d.network import EnergyNet, load_model, save_model
 from pytracking_ebm.regression1d.storage import load_json
-from pytracking_ebm.regression1d.train import build_loss, init_network, make_config, train
+from pytracking_ebm.regression1d.train import init_network, make_config, train
 
 XS = (-2.5, -1.0, -0.3, 0.0, 0.4, 1.5, 2.9)
 SMALL = {"num_samples": 16, "epochs": 3}
@@ -81,7 +82,7 @@ def test_hparams_table_builds_every_loss():
     assert resolve_method("NCE+") == "nce_plus" and resolve_method("ML-MCMC-16") == "ml_mcmc_16"
     for m in METHODS:
         for d in (1, 2):
-            build_loss(make_config(m, d, 0))
+            make_loss(m, **make_config(m, d, 0).loss_hparams)
     with pytest.raises(ValueError, match="no hyper-parameter 'beta'"):
         loss_hparams("nce", 1, {"beta": 0.1})
 

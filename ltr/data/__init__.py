@@ -12,12 +12,12 @@ grey, tensors), ``labels`` (Gaussian centre labels), ``processing`` (one sample)
 """
 from .image import ImageReadError, read_image
 from .loader import EpochIndexSampler, EpochLoader, make_loader, stack_frames
-from .pipeline import (BOX_LOSSES, DiMPData, build_dimp_pipeline, build_dimp_processing, make_box_loss,
-                       training_datasets, validation_datasets)
+from .pipeline import (DiMPData, as_box_loss, build_dimp_pipeline, build_dimp_processing, training_datasets,
+                       validation_datasets)
 from .processing import DiMPProcessing, FrameSet
 from .sampler import DiMPSampler, sample_frame_ids
 
 __all__ = ["ImageReadError", "read_image", "EpochIndexSampler", "EpochLoader", "make_loader", "stack_frames",
-           "BOX_LOSSES", "DiMPData", "build_dimp_pipeline", "build_dimp_processing", "make_box_loss",
+           "DiMPData", "as_box_loss", "build_dimp_pipeline", "build_dimp_processing",
            "training_datasets", "validation_datasets", "DiMPProcessing", "FrameSet", "DiMPSampler",
            "sample_frame_ids"]

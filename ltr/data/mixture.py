@@ -27,7 +27,7 @@ from ltr.admin.environment import EnvSettings, MissingPathError, load_env
 from ltr.dataset import COCO, GOT10k, LaSOT, TrackingDataset, TrackingNet, write_synthetic_training_data
 
 from .loader import make_loader
-from .pipeline import DiMPData, build_dimp_processing, make_box_loss
+from .pipeline import DiMPData, as_box_loss, build_dimp_processing
 from .sampler import DiMPSampler
 
 __all__ = ["DATASET_NAMES", "GOT10kFolder", "named_datasets", "parse_dataset_weights", "build_named_pipeline"]
@@ -140,7 +140,7 @@ def build_named_pipeline(box_loss: Union[str, SampledLoss], train: Mapping[str, 
                          **processing_options) -> DiMPData:
     """Like :func:`~ltr.data.build_dimp_pipeline`, with the training and validation sets named
     with weights (:func:`named_datasets`) instead of the paper's fixed four."""
-    loss = make_box_loss(box_loss) if isinstance(box_loss, str) else box_loss
+    loss = as_box_loss(box_loss)
     common = dict(max_gap=max_gap, num_train_frames=num_train_frames, num_test_frames=num_test_frames)
     train_sets, train_weights = named_datasets(train, env, synthetic_dir, synthetic_only)
     val_sets, val_weights = named_datasets(val, env, synthetic_dir, synthetic_only)

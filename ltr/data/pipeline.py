@@ -22,29 +22,26 @@ from .loader import EpochLoader, make_loader
 from .processing import DiMPProcessing
 from .sampler import DiMPSampler
 
-__all__ = ["BOX_LOSSES", "make_box_loss", "build_dimp_processing", "training_datasets",
+__all__ = ["as_box_loss", "build_dimp_processing", "training_datasets",
            "validation_datasets", "DiMPData", "build_dimp_pipeline"]
 
 PathLike = Union[str, os.PathLike]
-BOX_LOSSES = ("kld_is", "nce", "nce_plus", "ml_is")
 
 
-def make_box_loss(name: str, *, num_proposals: int = 128, sigmas: Sequence[float] = (0.05, 0.5),
-                  gt_sigma: float = 0.05, beta: float = 0.1) -> SampledLoss:
-    """The tracking box loss ``name`` with the paper's hyper-parameters: M = 128 candidates
-    from the mixture σ = (0.05, 0.5); KLD-IS target σ = 0.05; NCE+ β = 0.1."""
-    key = name.strip().lower().replace("-", "_").replace("+", "_plus")
-    if key not in BOX_LOSSES:
-        raise ValueError(f"unknown box loss {name!r}; use one of {', '.join(BOX_LOSSES)}")
-    extra = {"kld_is": {"sigma": gt_sigma}, "nce_plus": {"beta": beta}}.get(key, {})
-    return make_loss(key, sigmas=tuple(sigmas), num_samples=num_proposals, **extra)
+def as_box_loss(box_loss: Union[str, SampledLoss]) -> SampledLoss:
+    """A box loss object: a name goes through ``make_loss(name, application="tracking")`` (the
+    paper's tracking hyper-parameters); the loss must draw candidates (ML-IS, KLD-IS, NCE, NCE+)."""
+    loss = make_loss(box_loss, application="tracking") if isinstance(box_loss, str) else box_loss
+    if not isinstance(loss, SampledLoss):
+        raise ValueError(f"box loss {getattr(loss, 'name', loss)!r} draws no candidates; use ml_is, kld_is, nce or nce_plus")
+    return loss
 
 
 def build_dimp_processing(box_loss: Union[str, SampledLoss], *, training: bool = True, **options) -> DiMPProcessing:
     """The processing of the setting; ``options`` override :class:`DiMPProcessing` fields.
     ``training=False`` (validation) switches off brightness jitter and the per-crop flip, as
     pytracking's validation transform does."""
-    loss = make_box_loss(box_loss) if isinstance(box_loss, str) else box_loss
+    loss = as_box_loss(box_loss)
     if not training:
         options = {"brightness_jitter": 0.0, "frame_flip_prob": 0.0, **options}
     return DiMPProcessing(box_loss=loss, **options)
@@ -101,7 +98,7 @@ def build_dimp_pipeline(box_loss: Union[str, SampledLoss] = "nce_plus", *,
         dataset_weights: LaSOT, GOT-10k, TrackingNet, COCO (1:1:1:1 in the paper).
         processing_options: override :class:`DiMPProcessing` fields (crop size, jitter, ...).
     """
-    loss = make_box_loss(box_loss) if isinstance(box_loss, str) else box_loss
+    loss = as_box_loss(box_loss)
     if synthetic_dir is not None:
         roots, partial = write_synthetic_training_data(synthetic_dir), True
     common = dict(max_gap=max_gap, num_train_frames=num_train_frames, num_test_frames=num_test_frames,

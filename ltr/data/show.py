@@ -5,12 +5,13 @@
 
 One row per sample: the 3 train crops, then the 3 test crops. The ground-truth box is green;
 on the test crops a subset of the box candidates is drawn in yellow, candidate 0 of NCE /
-NCE+ (the ground truth, or its β-perturbation) in red. The box loss is the last part of the
-setting name; the pipeline is built by ``ltr.data.build_dimp_pipeline``, as the settings do.
+NCE+ (the ground truth, or its β-perturbation) in red. The setting file is imported and its
+``settings()`` built exactly as training builds them (box loss, data numbers, crop size).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 from typing import Optional
@@ -20,9 +21,10 @@ import numpy as np
 import torch
 
 from ltr.admin.environment import MissingPathError, add_env_arguments, env_from_args
+from ltr.train_settings.dimp._base import build_box_loss, build_data  # the trainer's own builders
 from pytracking_ebm.io import atomic_write_image
+from pytracking_ebm.losses import KLDIS
 
-from .pipeline import build_dimp_pipeline
 from .sampler import DiMPSampler
 
 __all__ = ["render_samples", "main"]
@@ -53,7 +55,7 @@ def render_samples(sampler: DiMPSampler, n: int, *, num_proposals: int = 16, til
     """A BGR picture of samples ``first_index .. first_index + n - 1``."""
     proc = sampler.processing
     scale = tile / proc.output_size
-    first_is_gt = proc.box_loss.name in ("nce", "nce_plus", "ml_is")
+    first_is_gt = not isinstance(proc.box_loss, KLDIS)    # KLD-IS alone has no ground-truth candidate
     rows = []
     for index in range(first_index, first_index + n):
         frames, out = sampler.sample(index)
@@ -76,9 +78,23 @@ def render_samples(sampler: DiMPSampler, n: int, *, num_proposals: int = 16, til
     return np.concatenate(rows, axis=0)
 
 
+def load_setting(name: str):
+    """The settings object of ``module/setting`` (``ltr/train_settings/<module>/<setting>.py``)."""
+    parts = name.strip("/").split("/")
+    if len(parts) != 2 or not all(p.isidentifier() for p in parts):
+        raise ValueError(f"bad setting {name!r}; write module/setting, e.g. dimp/nce_plus")
+    try:
+        module = importlib.import_module(f"ltr.train_settings.{parts[0]}.{parts[1]}")
+    except ModuleNotFoundError as err:
+        if not (err.name or "").startswith("ltr.train_settings"):
+            raise
+        raise ValueError(f"unknown setting {name!r}; see python ltr/run_training.py --list") from None
+    return module.settings()
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ltr.data.show", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--setting", default="dimp/nce_plus", help="module/setting; the box loss is its last part")
+    parser.add_argument("--setting", default="dimp/nce_plus", help="module/setting, a file ltr/train_settings/<module>/<setting>.py")
     parser.add_argument("--n", type=int, default=8, help="number of samples (rows)")
     parser.add_argument("--out", default="samples.png", help="output picture")
     parser.add_argument("--split", choices=("train", "val"), default="train")
@@ -90,10 +106,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help=f"use synthetic training sets in DIR (written if missing; default {DEFAULT_SYNTHETIC})")
     add_env_arguments(parser)
     args = parser.parse_args(argv)
-    loss = args.setting.rstrip("/").split("/")[-1]
     try:
-        data = build_dimp_pipeline(loss, env=env_from_args(args), synthetic_dir=args.synthetic,
-                                   num_workers=0, seed=args.seed)
+        s = load_setting(args.setting)
+        s.num_workers, s.seed = 0, args.seed
+        data = build_data(s, build_box_loss(s), env=env_from_args(args),
+                          synthetic_dir=Path(args.synthetic) if args.synthetic else None)
     except (MissingPathError, FileNotFoundError, ValueError) as err:
         print(f"show: {err}", file=sys.stderr)
         return 2

@@ -1,42 +1,41 @@
 """Every number of the detection experiments in one table (Appendix C, Table S1).
 
-A method is a display name, a loss name for :func:`pytracking_ebm.losses.make_loss`, the
-loss's hyper-parameters, and the refinement step lengths ``(λ_pos, λ_size)`` of Table S1
+A method is a display name, a loss name for :func:`pytracking_ebm.losses.make_loss` (its
+hyper-parameters are the ``"detection"`` row of :data:`pytracking_ebm.paper.LOSS_HPARAMS`),
+and the refinement step lengths ``(λ_pos, λ_size)`` of Table S1
 (which match the paper's public evaluation configs). All boxes live in the relative space of
 the ground truth (training) or of the detection (refinement): ``[cx/w, cy/h, log w, log h]``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
 
-from ..losses import make_loss, EBMLoss
+from ..losses import loss_key, paper_hparams
+from ..paper import LOSS_HPARAMS
 
 __all__ = ["Method", "METHODS", "NUM_SAMPLES", "TRAINING", "SYNTHETIC_TRAINING", "PREDICTION", "SWEEP_LAMBDA_POS",
-           "resolve_method", "loss_for", "step_length_for"]
+           "resolve_method", "loss_hparams", "step_length_for"]
 
-NUM_SAMPLES = 128  # M, samples per ground-truth box
-ML_IS_SIGMAS = (0.0375, 0.075, 0.15)
-NCE_SIGMAS = (0.075, 0.15, 0.3)
+NUM_SAMPLES: int = LOSS_HPARAMS["detection"]["ml_is"]["num_samples"]  # M, samples per ground-truth box
 
 
 @dataclass(frozen=True)
 class Method:
     label: str                          # name in tables
     loss: str                           # name passed to make_loss
-    hparams: Mapping[str, Any] = field(default_factory=dict)
     step_length: Tuple[float, float] = (1e-4, 4e-4)   # (λ_pos, λ_size), Table S1
 
 
 METHODS: Dict[str, Method] = {
-    "ml_is": Method("ML-IS", "ml_is", {"sigmas": ML_IS_SIGMAS, "num_samples": NUM_SAMPLES}, (4e-4, 1.6e-3)),
-    "ml_mcmc_1": Method("ML-MCMC-1", "ml_mcmc", {"alpha": 1e-5, "num_steps": 1, "num_samples": NUM_SAMPLES}, (2.5e-5, 1e-4)),
-    "ml_mcmc_4": Method("ML-MCMC-4", "ml_mcmc", {"alpha": 1e-5, "num_steps": 4, "num_samples": NUM_SAMPLES}, (2.5e-5, 1e-4)),
-    "ml_mcmc_8": Method("ML-MCMC-8", "ml_mcmc", {"alpha": 1e-5, "num_steps": 8, "num_samples": NUM_SAMPLES}, (2.5e-5, 1e-4)),
-    "kld_is": Method("KLD-IS", "kld_is", {"sigmas": ML_IS_SIGMAS, "sigma": 0.0225, "num_samples": NUM_SAMPLES}, (4e-4, 1.6e-3)),
-    "nce": Method("NCE", "nce", {"sigmas": NCE_SIGMAS, "num_samples": NUM_SAMPLES}, (4e-4, 1.6e-3)),
-    "dsm": Method("DSM", "dsm", {"sigma": 0.075, "num_samples": NUM_SAMPLES}, (2.5e-5, 1e-4)),
-    "nce_plus": Method("NCE+", "nce_plus", {"sigmas": NCE_SIGMAS, "beta": 0.1, "num_samples": NUM_SAMPLES}, (8e-4, 3.2e-3)),
+    "ml_is": Method("ML-IS", "ml_is", (4e-4, 1.6e-3)),
+    "ml_mcmc_1": Method("ML-MCMC-1", "ml_mcmc", (2.5e-5, 1e-4)),
+    "ml_mcmc_4": Method("ML-MCMC-4", "ml_mcmc", (2.5e-5, 1e-4)),
+    "ml_mcmc_8": Method("ML-MCMC-8", "ml_mcmc", (2.5e-5, 1e-4)),
+    "kld_is": Method("KLD-IS", "kld_is", (4e-4, 1.6e-3)),
+    "nce": Method("NCE", "nce", (4e-4, 1.6e-3)),
+    "dsm": Method("DSM", "dsm", (2.5e-5, 1e-4)),
+    "nce_plus": Method("NCE+", "nce_plus", (8e-4, 3.2e-3)),
 }
 
 #: COCO training of the EBM head, as the paper's code: the COCO-trained Faster R-CNN frozen,
@@ -61,7 +60,7 @@ SWEEP_LAMBDA_POS = (1.25e-5, 2.5e-5, 5e-5, 1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3, 3.2e-
 
 def resolve_method(name: str) -> str:
     """Table key of a method name such as 'NCE+', 'nce-plus', 'ML-MCMC-8', 'ml_mcmc' (= ML-MCMC-1)."""
-    key = name.strip().lower().replace("-", "_").replace("+", "_plus")
+    key = loss_key(name)
     key = {"ml_mcmc": "ml_mcmc_1"}.get(key, key)
     if key not in METHODS:
         raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
@@ -70,16 +69,10 @@ def resolve_method(name: str) -> str:
 
 def loss_hparams(method: str, num_samples: Optional[int] = None) -> Dict[str, Any]:
     """The loss hyper-parameters of ``method``; ``num_samples`` replaces M (quick runs)."""
-    params = dict(METHODS[resolve_method(method)].hparams)
+    params = paper_hparams(resolve_method(method), "detection")
     if num_samples is not None and "num_samples" in params:
         params["num_samples"] = num_samples
     return params
-
-
-def loss_for(method: str, num_samples: Optional[int] = None) -> EBMLoss:
-    """The loss object of ``method`` with its Appendix-C hyper-parameters."""
-    m = METHODS[resolve_method(method)]
-    return make_loss(m.loss, **loss_hparams(method, num_samples))
 
 
 def step_length_for(method: str) -> Tuple[float, float]:

@@ -19,7 +19,8 @@ from torch import Tensor
 
 from ..io import atomic_write, atomic_write_text
 from .engine import train_step
-from .hparams import loss_for, resolve_method
+from ..losses import make_loss
+from .hparams import loss_hparams, resolve_method
 from .model import EBMDetector
 
 __all__ = ["training_cost", "results_table", "sweep_table", "write_table"]
@@ -37,7 +38,7 @@ def training_cost(model: EBMDetector, images: List[Tensor], targets: List[Dict[s
     detector (the paper's COCO protocol).
     """
     methods = [resolve_method(m) for m in methods]
-    losses = {"base": None, **{m: loss_for(m, num_samples) for m in methods}}
+    losses = {"base": None, **{m: make_loss(m, **loss_hparams(m, num_samples)) for m in methods}}
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.0)
     gen = torch.Generator().manual_seed(seed)
     times: Dict[str, List[float]] = {k: [] for k in losses}

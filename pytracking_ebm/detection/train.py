@@ -18,7 +18,8 @@ from ..io import remove_stale_temp_files
 from .checkpoint import load_backbone_weights, load_checkpoint, load_detector_weights, save_checkpoint
 from .data import CocoDetection, batches
 from .engine import make_optimizer, train_step
-from .hparams import METHODS, loss_for, loss_hparams, resolve_method
+from ..losses import make_loss
+from .hparams import METHODS, loss_hparams, resolve_method
 from .model import EBMDetector, ModelSpec
 
 __all__ = ["run_training", "synthetic_spec"]
@@ -65,7 +66,7 @@ def run_training(out: PathLike, dataset: CocoDetection, method: str, spec: Model
     ckpt = out / "checkpoint.pt"
     detector_steps, head_steps = int(settings["detector_steps"]), int(settings["head_steps"])
     total = detector_steps + head_steps
-    loss = loss_for(method, num_samples)
+    loss = make_loss(method, **loss_hparams(method, num_samples))
     info = {"method": method, "label": METHODS[method].label, "loss": METHODS[method].loss,
             "loss_hparams": loss_hparams(method, num_samples), "step_length": list(METHODS[method].step_length),
             "training": {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()},

@@ -25,11 +25,11 @@ import torch
 from ..io import remove_stale_temp_files
 from ..losses import EBMLoss, make_loss
 from .datasets import DEFAULT_DATA_SEED, NUM_TRAIN, make_training_set
-from .hparams import METHODS, TRAINING, loss_hparams
+from .hparams import TRAINING, loss_hparams
 from .network import EnergyNet
 from .storage import save_torch
 
-__all__ = ["RunConfig", "TrainResult", "make_config", "build_loss", "init_network", "train_epoch", "train"]
+__all__ = ["RunConfig", "TrainResult", "make_config", "init_network", "train_epoch", "train"]
 
 
 @dataclass
@@ -63,10 +63,6 @@ def make_config(method: str, dataset: int, seed: int, overrides: Optional[Dict[s
     """A run configuration from the hyper-parameter table, with optional overrides."""
     return RunConfig(method=method, dataset=dataset, seed=seed,
                      loss_hparams=loss_hparams(method, dataset, overrides, num_samples), **training)
-
-
-def build_loss(cfg: RunConfig) -> EBMLoss:
-    return make_loss(METHODS[cfg.method].loss, **cfg.loss_hparams)
 
 
 def init_network(seed: int) -> EnergyNet:
@@ -117,7 +113,7 @@ def train(cfg: RunConfig, checkpoint: Optional[str] = None,
     runner's progress bar; tests raise from it to simulate a killed process).
     """
     x, y = make_training_set(cfg.dataset, cfg.num_train, cfg.data_seed)
-    loss_fn = build_loss(cfg)
+    loss_fn = make_loss(cfg.method, **cfg.loss_hparams)
     net = init_network(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)

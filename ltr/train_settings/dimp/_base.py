@@ -19,6 +19,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from pytracking_ebm.losses import make_loss, paper_hparams
+
 from ltr.models import DiMPNetSpec, build_network, load_imagenet_weights
 from ltr.models.backbone import PretrainedWeightsMissing
 
@@ -68,7 +70,14 @@ class DiMPSettings:
 
 
 def paper_settings(box_loss: str, **box_loss_params: Any) -> DiMPSettings:
-    """The training set-up of the paper's tracking experiments, with the given box loss."""
+    """The training set-up of the paper's tracking experiments, with the given box loss.
+
+    The box loss's hyper-parameters default to the paper's tracking values
+    (``pytracking_ebm.paper.LOSS_HPARAMS["tracking"]``); ``box_loss_params`` override them.
+    DiMP-50's ``iou_mse`` is not a pytracking_ebm loss and takes all of its parameters here.
+    """
+    if box_loss != "iou_mse":
+        box_loss_params = {**paper_hparams(box_loss, "tracking"), **box_loss_params}
     s = DiMPSettings(box_loss=box_loss, box_loss_params=box_loss_params)
     # Changed from PrDiMP (Appendix D.1): batch 20 (from 10), LaSOT weight 1.0 (from 0.25),
     # 40 000 samples per epoch (from 26 000), horizontal flips with probability 0.5, and
@@ -128,8 +137,7 @@ def build_scheduler(optimizer: torch.optim.Optimizer, s: DiMPSettings) -> torch.
 
 
 def build_box_loss(s: DiMPSettings):
-    """The setting's box loss: a pytracking_ebm loss by name, or DiMP-50's ``iou_mse``."""
-    from pytracking_ebm.losses import make_loss
+    """The setting's box loss: ``make_loss`` by name, or DiMP-50's ``iou_mse`` (ltr's own loss)."""
     if s.box_loss == "iou_mse":
         from ltr.actors import IoURegression
         return IoURegression(**s.box_loss_params)

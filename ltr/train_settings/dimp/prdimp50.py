@@ -7,7 +7,7 @@ def settings():
     # original training set-up: batch 10, LaSOT weight 0.25, 26 000 samples per epoch, no
     # flips, nothing frozen. The classifier stays DiMP's (the paper's combination); PrDiMP's
     # own probabilistic classifier is not part of this framework.
-    s = paper_settings("kld_is", sigmas=(0.05, 0.5), num_samples=128, sigma=0.05)
+    s = paper_settings("kld_is")
     s.batch_size = 10
     s.dataset_weights = (0.25, 1.0, 1.0, 1.0)
     s.samples_per_epoch = 26000
