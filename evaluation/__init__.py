@@ -27,8 +27,8 @@ from .scoring import MissingResultsError, evaluate_trackers, got10k_protocol
 from .sequence import Sequence
 from .submission import (pack_got10k, pack_got10k_dirs, pack_trackingnet, pack_trackingnet_dir,
                          read_got10k_submission, read_trackingnet_submission)
-from .synthetic import (LAYOUTS as SYNTHETIC_LAYOUTS, default_synthetic_root, load_synthetic,
-                        locate_object, write_synthetic_dataset)
+from .synthetic import (LAYOUTS as SYNTHETIC_LAYOUTS, Clip, default_synthetic_root, load_synthetic,
+                        locate_object, render_clip, write_synthetic_dataset)
 from .tables import results_table, to_latex, to_markdown, transpose, write_table
 
 __all__ = [
@@ -55,5 +55,5 @@ __all__ = [
     "read_trackingnet_submission", "read_got10k_submission",
     # synthetic data
     "write_synthetic_dataset", "load_synthetic", "default_synthetic_root", "locate_object",
-    "SYNTHETIC_LAYOUTS",
+    "render_clip", "Clip", "SYNTHETIC_LAYOUTS",
 ]
