@@ -93,3 +93,19 @@ def test_remove_stale_temp_files_matches_only_the_writers_temp_names(tmp_path):
         path.write_text("x")
     assert sorted(remove_stale_temp_files(tmp_path, r".+\.txt|.+_log\.json")) == sorted(stale)
     assert all(p.exists() for p in kept)
+
+
+def test_move_aside_never_reuses_a_name_and_keeps_the_content(tmp_path):
+    from pytracking_ebm.io import move_aside
+    first = tmp_path / "run"
+    first.mkdir()
+    (first / "stats.csv").write_text("epoch 1\n")
+    moved = move_aside(first, "previous", stamp="20261204-120000")
+    assert moved == tmp_path / "run.previous-20261204-120000" and not first.exists()
+    first.mkdir()
+    (first / "stats.csv").write_text("epoch 2\n")
+    again = move_aside(first, "previous", stamp="20261204-120000")    # same second: a new name
+    assert again == tmp_path / "run.previous-20261204-120000-2"
+    assert (moved / "stats.csv").read_text() == "epoch 1\n" and (again / "stats.csv").read_text() == "epoch 2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.previous-20261204-120000",
+                                                          "run.previous-20261204-120000-2"]
