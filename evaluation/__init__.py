@@ -15,6 +15,8 @@ from .annotations import (parse_table, read_boxes, read_flags, read_got10k_meta,
                           read_nfs_annotation, read_table, read_values)
 from .datasets import (DATASETS, ROOT_VARIABLES, DatasetNotFoundError, dataset_root,
                        get_dataset)
+from .datasets.common import BadSequencesError
+from .datasets.folder import list_frames
 from .metrics import (CENTRE_THRESHOLDS, CONVENTIONS, NORM_THRESHOLDS, OVERLAP_THRESHOLDS,
                       Evaluation, FrameErrors, InvalidResultError, SequenceCurves,
                       centre_error, evaluate, frame_errors, got10k_scores, iou,
@@ -34,7 +36,7 @@ from .tables import results_table, to_latex, to_markdown, transpose, write_table
 __all__ = [
     # data
     "Sequence", "get_dataset", "DATASETS", "ROOT_VARIABLES", "DatasetNotFoundError",
-    "dataset_root",
+    "BadSequencesError", "dataset_root", "list_frames",
     # annotation parsers
     "read_table", "parse_table", "read_boxes", "read_flags", "read_values",
     "read_nfs_annotation", "read_got10k_meta",

@@ -69,7 +69,7 @@ def open_source(text: str, max_frames: Optional[int] = None, fps: Optional[float
     path = Path(text)
     limit = None if max_frames is None else max(max_frames - 1, 0)
     if path.is_dir():
-        from evaluation.datasets.folder import list_frames
+        from evaluation import list_frames
         from ltr.data import read_image
         files = list_frames(path)
         if not files:
