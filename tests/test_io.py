@@ -3,7 +3,8 @@ import os
 
 import pytest
 
-from pytracking_ebm.io import atomic_directory, atomic_write, atomic_write_image, atomic_write_json, atomic_write_text
+from pytracking_ebm.io import (atomic_directory, atomic_write, atomic_write_image, atomic_write_json, atomic_write_text,
+                               move_aside)
 
 
 def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
@@ -96,7 +97,6 @@ def test_remove_stale_temp_files_matches_only_the_writers_temp_names(tmp_path):
 
 
 def test_move_aside_never_reuses_a_name_and_keeps_the_content(tmp_path):
-    from pytracking_ebm.io import move_aside
     first = tmp_path / "run"
     first.mkdir()
     (first / "stats.csv").write_text("epoch 1\n")

@@ -8,6 +8,7 @@ import pytest
 
 from evaluation import read_results
 from pytracking import run_video
+from pytracking.api import parse_box
 
 
 @pytest.fixture
@@ -77,7 +78,6 @@ def test_a_source_that_cannot_be_opened_is_a_one_line_error(tmp_path, source, me
 
 
 def test_parse_box_is_the_one_first_box_parser(capsys):
-    from pytracking.api import parse_box
     assert parse_box("10, 20,30.5,40").tolist() == [10, 20, 30.5, 40]
     for bad in ("1,2,3", "1,2,0,3", "1,2,3,-4", "a,b,c,d", "nan,1,2,3"):
         with pytest.raises(ValueError, match="expected x,y,w,h with w, h > 0"):
