@@ -39,9 +39,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ltr.data import build_dimp_pipeline, read_image  # noqa: E402
-from ltr.data.image import available_backends  # noqa: E402
-from ltr.data.sampler import DiMPSampler  # noqa: E402
+from ltr.data import DiMPSampler, available_backends, build_dimp_pipeline, read_image  # noqa: E402
 from ltr.dataset import write_synthetic_training_data  # noqa: E402
 
 

@@ -32,9 +32,9 @@ import numpy as np
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     sys.path.pop(0)
 
-from evaluation import evaluate, get_dataset, plot_all, results_table, write_table  # noqa: E402
+from evaluation import (TrackerSpec, evaluate, get_dataset, load_tracker_results, plot_all,  # noqa: E402
+                        results_table, write_table)
 from evaluation.datasets.lasot import TEST_SEQUENCES, sequence_dir  # noqa: E402
-from evaluation.results import TrackerSpec, load_tracker_results  # noqa: E402
 
 
 def write_lasot_annotations(root: Path, frames: int, rng: np.random.Generator) -> None:

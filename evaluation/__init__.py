@@ -15,6 +15,8 @@ from .annotations import (parse_table, read_boxes, read_flags, read_got10k_meta,
                           read_nfs_annotation, read_table, read_values)
 from .datasets import (DATASETS, ROOT_VARIABLES, DatasetNotFoundError, dataset_root,
                        get_dataset)
+from .datasets.common import BadSequencesError
+from .datasets.folder import list_frames
 from .metrics import (CENTRE_THRESHOLDS, CONVENTIONS, NORM_THRESHOLDS, OVERLAP_THRESHOLDS,
                       Evaluation, FrameErrors, InvalidResultError, SequenceCurves,
                       centre_error, evaluate, frame_errors, got10k_scores, iou,
@@ -27,14 +29,14 @@ from .scoring import MissingResultsError, evaluate_trackers, got10k_protocol
 from .sequence import Sequence
 from .submission import (pack_got10k, pack_got10k_dirs, pack_trackingnet, pack_trackingnet_dir,
                          read_got10k_submission, read_trackingnet_submission)
-from .synthetic import (LAYOUTS as SYNTHETIC_LAYOUTS, default_synthetic_root, load_synthetic,
-                        locate_object, write_synthetic_dataset)
+from .synthetic import (LAYOUTS as SYNTHETIC_LAYOUTS, Clip, default_synthetic_root, load_synthetic,
+                        locate_object, render_clip, write_synthetic_dataset)
 from .tables import results_table, to_latex, to_markdown, transpose, write_table
 
 __all__ = [
     # data
     "Sequence", "get_dataset", "DATASETS", "ROOT_VARIABLES", "DatasetNotFoundError",
-    "dataset_root",
+    "BadSequencesError", "dataset_root", "list_frames",
     # annotation parsers
     "read_table", "parse_table", "read_boxes", "read_flags", "read_values",
     "read_nfs_annotation", "read_got10k_meta",
@@ -55,5 +57,5 @@ __all__ = [
     "read_trackingnet_submission", "read_got10k_submission",
     # synthetic data
     "write_synthetic_dataset", "load_synthetic", "default_synthetic_root", "locate_object",
-    "SYNTHETIC_LAYOUTS",
+    "render_clip", "Clip", "SYNTHETIC_LAYOUTS",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .metrics import CENTRE_THRESHOLDS, NORM_THRESHOLDS, OVERLAP_THRESHOLDS, Evaluation
-from .results import atomic_write_bytes
+from .files import atomic_write_bytes
 
 PathLike = Union[str, os.PathLike]
 FORMATS = ("png", "pdf")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Optional, Union
 import numpy as np
 
 from .annotations import read_boxes, read_values
+from .datasets.common import configured_path
+from .files import atomic_write_bytes, usual_mode  # noqa: F401 - also importable from here
 from .sequence import Sequence
 
 PathLike = Union[str, os.PathLike]
@@ -35,36 +36,8 @@ FORMATS = ("pytracking", "got10k")
 def default_results_root() -> Path:
     """``$TRACKING_RESULTS_DIR``, else ``tracking_results_dir`` in the shared TOML path file,
     else ``./tracking_results``."""
-    from .datasets.common import configured_path
     value, _ = configured_path(RESULTS_VARIABLE)
     return Path(value or "tracking_results").expanduser()
-
-
-def usual_mode(directory: bool = False) -> int:
-    """The mode a plain ``open`` / ``mkdir`` gives under the current umask (``mkstemp`` and
-    ``mkdtemp`` give a private 0600 / 0700 instead)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return (0o777 if directory else 0o666) & ~umask
-
-
-def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` and rename it into place.
-
-    The file gets the usual mode (:func:`usual_mode`), not ``mkstemp``'s 0600.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.chmod(tmp, usual_mode())
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def format_boxes(boxes: np.ndarray, fmt: str = "pytracking") -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence as SequenceABC
 from typing import Union
 
 from .datasets.common import summarise
+from .datasets.got10k import image_size
 from .metrics import Evaluation, evaluate, got10k_scores
 from .results import PathLike, TrackerSpec, load_tracker_results, parse_tracker
 from .sequence import Sequence
@@ -57,7 +58,6 @@ def got10k_protocol(sequences: SequenceABC[Sequence], results_root: PathLike,
                     trackers: Iterable[Union[str, TrackerSpec]]) -> dict[str, dict[str, float]]:
     """GOT-10k's AO / SR50 / SR75 for each tracker (``metrics.got10k_scores``), with image
     sizes from each sequence's ``meta_info.ini``. Every sequence needs results."""
-    from .datasets.got10k import image_size
     specs = [parse_tracker(t) if isinstance(t, str) else t for t in trackers]
     sizes = {s.name: image_size(s) for s in sequences}
     out = {}

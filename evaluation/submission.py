@@ -25,8 +25,8 @@ import numpy as np
 
 from .annotations import parse_table
 from .datasets.common import read_data_lines, summarise
-from .results import (atomic_write_bytes, find_result_file, format_boxes, read_results,
-                      read_times)
+from .files import atomic_write_bytes
+from .results import find_result_file, format_boxes, read_results, read_times
 
 PathLike = Union[str, os.PathLike]
 

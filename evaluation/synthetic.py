@@ -1,11 +1,11 @@
 """Small synthetic datasets in the official on-disk layouts, with real JPEG frames.
 
-Every frame shows a textured object (a red checkerboard; in two-target OTB videos the second
-target is green) moving over a textured, slowly panning background. All textures are
-procedural (noise, gradients, stripes). Ground-truth boxes are the exact pixel rectangles
-the object was drawn into, so a reader that mis-aligns frames and boxes is caught by
-looking at the pixels. The background never has a channel above 110 and the objects have
-their own channel at 170 or more, which makes the object easy to locate in tests.
+Frames are rendered by :func:`evaluation.datasets.synthetic.render_clip` (a textured red
+checkerboard; in two-target OTB videos a second, green one, over a panning textured
+background). Ground-truth boxes are the exact pixel rectangles the object was drawn into, so
+a reader that mis-aligns frames and boxes is caught by looking at the pixels
+(:func:`locate_object`). This writer imports the readers' tables (LaSOT test list, UAV123 and
+OTB sequence tables); the readers never import it.
 
 >>> names = write_synthetic_dataset("uav123", "/tmp/uav")    # sub-sequences, NaN rows
 >>> seqs = get_dataset("uav123", root="/tmp/uav", sequences=names)
@@ -27,174 +27,32 @@ Layouts and the special cases each one contains:
 """
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional
 
-import cv2
 import numpy as np
 
-from .sequence import Sequence
-
-PathLike = Union[str, os.PathLike]
+from .datasets.common import PathLike
+from .datasets.lasot import TEST_SEQUENCES as LASOT_TEST_SEQUENCES
+from .datasets.otb import SEQUENCES as OTB_SEQUENCES
+from .datasets.synthetic import (SYNTHETIC_FRAMES, SYNTHETIC_SEQUENCES, SYNTHETIC_SIZE, Clip,
+                                 box_rows, default_synthetic_root, load_synthetic, locate_object,
+                                 render_clip, write_demo_dataset, write_got10k_folder, write_image,
+                                 write_lines, write_staged)
+from .datasets.uav123 import SEQUENCES as UAV123_SEQUENCES
 
 LAYOUTS = ("lasot", "trackingnet", "uav123", "nfs", "nfs_pytracking", "otb", "got10k",
            "synthetic")
 
-#: object colours (B, G, R); the background keeps every channel at or below 110
-COLOURS = {"red": ((40, 30, 235), (80, 60, 180)), "green": ((40, 230, 30), (90, 175, 60))}
-BACKGROUND_MAX = 110
-OBJECT_MIN = 170
-
-SYNTHETIC_SEQUENCES = 4
-SYNTHETIC_FRAMES = 40
-SYNTHETIC_SIZE = (320, 240)
-
-
-# ----------------------------------------------------------------------------- rendering
-
-@dataclass
-class Clip:
-    """Rendered frames of one video and the boxes of its targets."""
-    frames: list[np.ndarray]
-    boxes: list[np.ndarray]        # one (n, 4) int array per target
-    visible: list[np.ndarray]      # one (n,) bool array per target
-
-
-def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """Colour noise + stripes + gradient, every channel in [20, BACKGROUND_MAX]."""
-    coarse = rng.uniform(0.0, 1.0, (max(2, height // 10), max(2, width // 10), 3))
-    low = cv2.resize(coarse.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    freq = rng.uniform(0.03, 0.12, size=(3, 2))
-    stripes = np.stack([0.5 + 0.5 * np.sin(2 * np.pi * (freq[c, 0] * xx + freq[c, 1] * yy))
-                        for c in range(3)], axis=-1)
-    gradient = (xx / max(width - 1, 1) + yy / max(height - 1, 1))[..., None] / 2
-    fine = rng.normal(0.0, 0.06, (height, width, 3))
-    texture = np.clip(0.45 * low + 0.3 * stripes + 0.25 * gradient + fine, 0.0, 1.0)
-    return (20 + (BACKGROUND_MAX - 20) * texture).astype(np.uint8)
-
-
-def _object_texture(rng: np.random.Generator, colour: str, size: int = 96) -> np.ndarray:
-    """A noisy two-colour checkerboard in the given colour family."""
-    cell = int(rng.integers(6, 12))
-    yy, xx = np.mgrid[0:size, 0:size]
-    checker = ((yy // cell + xx // cell) % 2).astype(bool)
-    a, b = (np.array(c, dtype=np.float32) for c in COLOURS[colour])
-    texture = np.where(checker[..., None], a, b) + rng.normal(0, 8, (size, size, 3))
-    own = 2 if colour == "red" else 1
-    texture[..., own] = np.maximum(texture[..., own], OBJECT_MIN + 15)
-    others = [c for c in range(3) if c != own]
-    texture[..., others] = np.minimum(texture[..., others], 95)
-    return np.clip(texture, 0, 255).astype(np.uint8)
-
-
-def _trajectory(rng: np.random.Generator, n: int, width: int, height: int) -> np.ndarray:
-    """Integer boxes of a target that bounces around the frame and breathes in size.
-
-    Boxes stay one pixel away from the left and top border: pytracking's analysis treats a
-    ground-truth box with x = 0 or y = 0 as invalid.
-    """
-    w0 = max(6.0, width * rng.uniform(0.2, 0.3))
-    h0 = max(6.0, height * rng.uniform(0.2, 0.3))
-    speed = max(2.5, width / 30)
-    vx = speed * rng.uniform(0.8, 1.0) * rng.choice([-1, 1])
-    vy = speed * rng.uniform(0.4, 0.7) * rng.choice([-1, 1])
-    x, y = rng.uniform(0, width - w0 * 1.2), rng.uniform(0, height - h0 * 1.2)
-    boxes = np.zeros((n, 4), dtype=np.int64)
-    for t in range(n):
-        scale = 1.0 + 0.15 * np.sin(2 * np.pi * t / max(n, 8))
-        w, h = max(4, round(w0 * scale)), max(4, round(h0 * scale))
-        x, vx = _bounce(x + (vx if t else 0), vx, width - w - 1)
-        y, vy = _bounce(y + (vy if t else 0), vy, height - h - 1)
-        boxes[t] = (round(x) + 1, round(y) + 1, w, h)
-    return boxes
-
-
-def _bounce(pos: float, velocity: float, upper: float) -> tuple[float, float]:
-    if pos < 0:
-        return -pos, -velocity
-    if pos > upper:
-        return max(0.0, 2 * upper - pos), -velocity
-    return pos, velocity
-
-
-def render_clip(rng: np.random.Generator, n: int, size: tuple[int, int], *,
-                targets: Iterable[str] = ("red",),
-                hidden: Iterable[int] = ()) -> Clip:
-    """Render ``n`` frames of ``size`` = (width, height) with one target per colour.
-
-    Targets are not drawn in the frames listed in ``hidden``.
-    """
-    width, height = size
-    pan = 2 * n + 2
-    canvas = _background(rng, height + 8, width + pan)
-    colours = list(targets)
-    textures = [_object_texture(rng, c) for c in colours]
-    band = width // len(colours)              # several targets move in separate bands
-    boxes = [_trajectory(rng, n, band, height) + np.array([k * band, 0, 0, 0])
-             for k in range(len(colours))]
-    hidden = set(hidden)
-    visible = [np.array([t not in hidden for t in range(n)]) for _ in colours]
-    frames = []
-    for t in range(n):
-        ox, oy = (2 * t) % pan, t % 8
-        image = canvas[oy:oy + height, ox:ox + width].copy()
-        for texture, track, vis in zip(textures, boxes, visible):
-            if vis[t]:
-                x, y, w, h = (int(v) for v in track[t])
-                image[y:y + h, x:x + w] = cv2.resize(texture, (w, h),
-                                                     interpolation=cv2.INTER_NEAREST)
-        frames.append(image)
-    return Clip(frames=frames, boxes=boxes, visible=visible)
-
-
-def locate_object(image: np.ndarray, colour: str = "red") -> Optional[tuple[int, int, int, int]]:
-    """Bounding box ``(x, y, w, h)`` of the pixels of a target colour, None if absent.
-
-    ``image`` is BGR as read by ``cv2.imread``. JPEG blurs edges by about a pixel.
-    """
-    channel = 2 if colour == "red" else 1
-    others = [c for c in range(3) if c != channel]
-    mask = (image[..., channel] > (OBJECT_MIN + BACKGROUND_MAX) // 2) & \
-           (image[..., others].max(axis=-1) < 130)
-    if mask.sum() < 4:
-        return None
-    cols, rows = mask.sum(axis=0), mask.sum(axis=1)        # projections ignore JPEG fringes
-    xs, ys = np.nonzero(cols >= cols.max() / 2)[0], np.nonzero(rows >= rows.max() / 2)[0]
-    return int(xs[0]), int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1)
-
-
-# ----------------------------------------------------------------------------- file helpers
-
-def _write_image(path: Path, image: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if path.suffix == ".jpg" else []
-    if not cv2.imwrite(str(path), image, params):
-        raise OSError(f"could not write {path}")
-
-
-def _write_text(path: Path, lines: Iterable[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(line + "\n" for line in lines))
-
-
-def _rows(boxes: np.ndarray, sep: str = ",", fmt: str = "{:d}") -> list[str]:
-    return [sep.join(fmt.format(int(v)) if fmt == "{:d}" else fmt.format(float(v)) for v in box)
-            for box in boxes]
+__all__ = ["LAYOUTS", "write_synthetic_dataset", "render_clip", "Clip", "locate_object",
+           "load_synthetic", "default_synthetic_root"]
 
 
 # ----------------------------------------------------------------------------- layouts
 
 def _lasot(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int]) -> list[str]:
-    from .datasets.lasot import TEST_SEQUENCES
     names = ["airplane-1", "basketball-1", "airplane-2"]    # two test, one train sequence
-    assert names[0] in TEST_SEQUENCES and names[2] not in TEST_SEQUENCES
+    assert names[0] in LASOT_TEST_SEQUENCES and names[2] not in LASOT_TEST_SEQUENCES
     for k, name in enumerate(names):
         occluded, out_of_view = ({2}, {n - 2}) if k == 0 else (set(), set())
         clip = render_clip(rng, n, size, hidden=occluded | out_of_view)
@@ -203,13 +61,13 @@ def _lasot(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int]) 
             boxes[t] = 0                      # LaSOT writes 0,0,0,0 when out of view
         seq_dir = root / name.rsplit("-", 1)[0] / name
         for t, frame in enumerate(clip.frames):
-            _write_image(seq_dir / "img" / f"{t + 1:08d}.jpg", frame)
-        _write_text(seq_dir / "groundtruth.txt", _rows(boxes))
-        _write_text(seq_dir / "full_occlusion.txt",
+            write_image(seq_dir / "img" / f"{t + 1:08d}.jpg", frame)
+        write_lines(seq_dir / "groundtruth.txt", box_rows(boxes))
+        write_lines(seq_dir / "full_occlusion.txt",
                     [",".join("1" if t in occluded else "0" for t in range(n))])
-        _write_text(seq_dir / "out_of_view.txt",
+        write_lines(seq_dir / "out_of_view.txt",
                     [",".join("1" if t in out_of_view else "0" for t in range(n))])
-        _write_text(seq_dir / "nlp.txt", [f"synthetic red checkerboard {k}"])
+        write_lines(seq_dir / "nlp.txt", [f"synthetic red checkerboard {k}"])
     return names
 
 
@@ -221,27 +79,26 @@ def _trackingnet(root: Path, rng: np.random.Generator, n: int,
         for name in seqs:
             clip = render_clip(rng, n, size)
             for t, frame in enumerate(clip.frames):
-                _write_image(root / set_name / "frames" / name / f"{t}.jpg", frame)
+                write_image(root / set_name / "frames" / name / f"{t}.jpg", frame)
             boxes = clip.boxes[0][:1] if set_name == "TEST" else clip.boxes[0]
-            _write_text(root / set_name / "anno" / f"{name}.txt", _rows(boxes, fmt="{:.1f}"))
+            write_lines(root / set_name / "anno" / f"{name}.txt", box_rows(boxes, fmt="{:.1f}"))
             names.append(name)
     return names
 
 
 def _uav123(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int]) -> list[str]:
-    from .datasets.uav123 import SEQUENCES
     names = ["uav_bike1", "uav_bird1_1", "uav_bird1_2", "uav_bird1_3"]
     for k, name in enumerate(names):
-        info = SEQUENCES[name]
+        info = UAV123_SEQUENCES[name]
         absent = {n // 2} if k == 0 else set()
         clip = render_clip(rng, n, size, hidden=absent)
         for t, frame in enumerate(clip.frames):
-            _write_image(root / "data_seq" / "UAV123" / info.folder
+            write_image(root / "data_seq" / "UAV123" / info.folder
                          / f"{info.first_frame + t:06d}.jpg", frame)
-        rows = _rows(clip.boxes[0])
+        rows = box_rows(clip.boxes[0])
         for t in absent:
             rows[t] = "NaN,NaN,NaN,NaN"
-        _write_text(root / info.annotation_file, rows)
+        write_lines(root / info.annotation_file, rows)
     return names
 
 
@@ -254,12 +111,12 @@ def _nfs(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int],
         boxes = clip.boxes[0]
         if layout == "nfs_pytracking":
             for t, frame in enumerate(clip.frames):
-                _write_image(root / "sequences" / video / f"{t + 1:05d}.jpg", frame)
-            _write_text(root / "anno" / f"nfs_{video}.txt", _rows(boxes, sep="\t"))
+                write_image(root / "sequences" / video / f"{t + 1:05d}.jpg", frame)
+            write_lines(root / "anno" / f"nfs_{video}.txt", box_rows(boxes, sep="\t"))
             continue
         folder = root / video / "30"
         for t, frame in enumerate(clip.frames):
-            _write_image(folder / video / f"{t + 1:05d}.jpg", frame)
+            write_image(folder / video / f"{t + 1:05d}.jpg", frame)
         rows = []
         for j in range(8 * n - 5):            # the 240 fps rows; every 8th is a 30 fps frame
             t, frac = divmod(j, 8)
@@ -267,56 +124,37 @@ def _nfs(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int],
             x, y, w, h = np.round(boxes[t] + (nxt - boxes[t]) * frac / 8).astype(int)
             rows.append(f'1 {x} {y} {x + w} {y + h} {j + 1} {int(t in lost and frac == 0)} '
                         f'{int(t in occluded and frac == 0)} 0 "{label}"')
-        _write_text(folder / f"{video}.txt", rows)
+        write_lines(folder / f"{video}.txt", rows)
     return [f"nfs_{v}" for v, _ in videos]
 
 
 def _otb(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int]) -> list[str]:
-    from .datasets.otb import SEQUENCES
     separators = {"Basketball": ",", "Biker": "\t", "Bird1": " ", "Tiger1": "mixed"}
     single = ["Basketball", "Biker", "Bird1", "David", "BlurCar3", "Board", "KiteSurf",
               "Tiger1", "Human4_2"]
     for name in single:
-        info = SEQUENCES[name]
+        info = OTB_SEQUENCES[name]
         extra_before = min(4, info.first_frame - 1)           # folder holds earlier frames
         total = n + info.omitted_frames
         clip = render_clip(rng, total + extra_before, size)
         first = info.first_frame - extra_before
         for t, frame in enumerate(clip.frames):
-            _write_image(root / info.folder
+            write_image(root / info.folder
                          / f"{first + t:0{info.digits}d}.{info.extension}", frame)
         boxes = clip.boxes[0][extra_before:]
         sep = separators.get(name, ",")
-        rows = (_rows(boxes, sep=sep) if sep != "mixed" else
+        rows = (box_rows(boxes, sep=sep) if sep != "mixed" else
                 [f"{x},{y}\t{w} {h}" for x, y, w, h in boxes])
-        _write_text(root / info.annotation_file, rows)
+        write_lines(root / info.annotation_file, rows)
     for video in ("Jogging", "Skating2"):                       # two targets, one folder
-        info = SEQUENCES[f"{video}_1"]
+        info = OTB_SEQUENCES[f"{video}_1"]
         clip = render_clip(rng, n, size, targets=("red", "green"))
         for t, frame in enumerate(clip.frames):
-            _write_image(root / info.folder / f"{t + 1:04d}.jpg", frame)
+            write_image(root / info.folder / f"{t + 1:04d}.jpg", frame)
         for target in (1, 2):
-            _write_text(root / SEQUENCES[f"{video}_{target}"].annotation_file,
-                        _rows(clip.boxes[target - 1]))
+            write_lines(root / OTB_SEQUENCES[f"{video}_{target}"].annotation_file,
+                        box_rows(clip.boxes[target - 1]))
     return single + ["Jogging_1", "Jogging_2", "Skating2_1", "Skating2_2"]
-
-
-def _got10k_folder(seq_dir: Path, clip: Clip, *, hidden_gt: bool, object_class: str) -> None:
-    for t, frame in enumerate(clip.frames):
-        _write_image(seq_dir / f"{t + 1:08d}.jpg", frame)
-    boxes = clip.boxes[0][:1] if hidden_gt else clip.boxes[0]
-    _write_text(seq_dir / "groundtruth.txt", _rows(boxes, fmt="{:.4f}"))
-    height, width = clip.frames[0].shape[:2]
-    _write_text(seq_dir / "meta_info.ini", [
-        "[METAINFO]", f"object_class: {object_class}", "motion_class: sliding",
-        "major_class: synthetic", "root_class: object", "motion_adverb: quickly",
-        f"resolution: ({width}, {height})"])
-    if hidden_gt:
-        return
-    visible = clip.visible[0]
-    _write_text(seq_dir / "absence.label", ["0" if v else "1" for v in visible])
-    _write_text(seq_dir / "cover.label", ["8" if v else "0" for v in visible])
-    _write_text(seq_dir / "cut_by_image.label", ["0"] * len(visible))
 
 
 def _got10k(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int]) -> list[str]:
@@ -325,20 +163,10 @@ def _got10k(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int])
         split_names = [f"{prefix}_{i:06d}" for i in (1, 2)]
         for k, name in enumerate(split_names):
             clip = render_clip(rng, n, size, hidden={n - 3} if split == "val" and k == 0 else ())
-            _got10k_folder(root / split / name, clip, hidden_gt=split == "test",
+            write_got10k_folder(root / split / name, clip, hidden_gt=split == "test",
                            object_class="checkerboard")
-        _write_text(root / split / "list.txt", split_names)
+        write_lines(root / split / "list.txt", split_names)
         names += split_names
-    return names
-
-
-def _synthetic(root: Path, rng: np.random.Generator, n: int, size: tuple[int, int],
-               count: int) -> list[str]:
-    names = [f"synthetic_{i:03d}" for i in range(1, count + 1)]
-    for k, name in enumerate(names):
-        clip = render_clip(rng, n, size, hidden={n // 2} if k == count - 1 else ())
-        _got10k_folder(root / name, clip, hidden_gt=False, object_class="checkerboard")
-    _write_text(root / "list.txt", names)
     return names
 
 
@@ -362,58 +190,23 @@ def write_synthetic_dataset(layout: str, root: PathLike, *, num_frames: Optional
     size = tuple(image_size or (SYNTHETIC_SIZE if demo else (64, 48)))
     if n < 6 or min(size) < 32:
         raise ValueError("synthetic datasets need at least 6 frames of at least 32 x 32 px")
-    root = Path(root)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise FileExistsError(f"{root} exists and is not an empty directory; choose a new one")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    from .results import usual_mode
-    os.chmod(staging, usual_mode(directory=True))           # not mkdtemp's private 0700
-    try:
+    if demo:
+        return write_demo_dataset(root, num_frames=n, image_size=size, seed=seed,
+                                  num_sequences=num_sequences)
+
+    def build(staging: Path) -> list[str]:
         rng = np.random.default_rng(seed)
         if layout == "lasot":
-            names = _lasot(staging, rng, n, size)
-        elif layout == "trackingnet":
-            names = _trackingnet(staging, rng, n, size)
-        elif layout == "uav123":
-            names = _uav123(staging, rng, n, size)
-        elif layout in ("nfs", "nfs_pytracking"):
-            names = _nfs(staging, rng, n, size, layout)
-        elif layout == "otb":
-            names = _otb(staging, rng, n, size)
-        elif layout == "got10k":
-            names = _got10k(staging, rng, n, size)
-        else:
-            names = _synthetic(staging, rng, n, size, num_sequences)
-        if root.exists():
-            root.rmdir()                      # empty, checked above
-        os.replace(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return names
+            return _lasot(staging, rng, n, size)
+        if layout == "trackingnet":
+            return _trackingnet(staging, rng, n, size)
+        if layout == "uav123":
+            return _uav123(staging, rng, n, size)
+        if layout in ("nfs", "nfs_pytracking"):
+            return _nfs(staging, rng, n, size, layout)
+        if layout == "otb":
+            return _otb(staging, rng, n, size)
+        return _got10k(staging, rng, n, size)
 
+    return write_staged(root, build)
 
-def default_synthetic_root() -> Path:
-    """``$SYNTHETIC_DIR`` (or ``synthetic_dir`` in the shared TOML path file), else
-    ``~/.cache/pytracking-ebm/synthetic``."""
-    from .datasets.common import configured_path
-    value, _ = configured_path("SYNTHETIC_DIR")
-    if value:
-        return Path(value).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "pytracking-ebm" / "synthetic"
-
-
-def load_synthetic(root: Optional[PathLike] = None, *, sequences: Optional[Iterable[str]] = None,
-                   partial: bool = False, create: bool = True) -> list[Sequence]:
-    """Read the ``synthetic`` demo dataset, writing it first if ``root`` does not exist."""
-    from .datasets.got10k import load_split_dir
-    root = Path(root).expanduser() if root is not None else default_synthetic_root()
-    if not (root / "list.txt").is_file():
-        if not create:
-            raise FileNotFoundError(f"synthetic: no dataset at {root}; set SYNTHETIC_DIR or "
-                                    f"pass --root, or run `python -m evaluation synthetic`")
-        print(f"note: writing the synthetic dataset to {root}", file=sys.stderr)
-        write_synthetic_dataset("synthetic", root)
-    return load_split_dir(root, dataset="synthetic", sequences=sequences, partial=partial)

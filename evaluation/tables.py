@@ -15,7 +15,7 @@ from typing import Union
 import pandas as pd
 
 from .metrics import Evaluation
-from .results import atomic_write_bytes
+from .files import atomic_write_bytes
 
 PathLike = Union[str, os.PathLike]
 COLUMNS = ["AUC", "Precision", "Norm. Prec.", "OP50", "OP75"]

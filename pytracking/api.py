@@ -67,6 +67,15 @@ def as_box(box: Sequence[float]) -> np.ndarray:
     return out
 
 
+def parse_box(text: str) -> np.ndarray:
+    """The first box as a user types it, ``x,y,w,h`` in pixels (spaces allowed), checked by
+    :func:`as_box`: the one parser of ``run_video.py --box`` and the VOT entry point's regions."""
+    try:
+        return as_box([float(v) for v in text.replace(" ", "").split(",")])
+    except ValueError:
+        raise ValueError(f"expected x,y,w,h with w, h > 0, got {text!r}") from None
+
+
 class Tracker:
     """One tracker for one video at a time: ``initialize`` on the first frame, then ``track``.
 

@@ -13,11 +13,10 @@ import dataclasses
 import hashlib
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Union
 
-from pytracking_ebm.io import atomic_write_json
+from pytracking_ebm.io import atomic_write_json, move_aside
 
 PathLike = Union[str, os.PathLike]
 
@@ -107,12 +106,7 @@ def prepare_results_folder(directory: PathLike, inputs: Dict[str, Any], overwrit
             raise ResultsMismatch(f"{directory} holds results of other inputs ({'; '.join(problems)}); pass "
                                   f"--results <another folder>, or --overwrite to move the old results aside")
         if overwrite:
-            moved = directory.with_name(f"{directory.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
-            n = 1
-            while moved.exists():
-                n += 1
-                moved = directory.with_name(f"{directory.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
-            os.replace(directory, moved)
+            moved = move_aside(directory, "replaced")
             log(f"--overwrite: the previous results are moved to {moved}")
     if moved is not None or not holding:      # a new folder, or one without results yet: these inputs
         atomic_write_json(record, inputs)

@@ -20,12 +20,7 @@ from typing import Callable, Iterator, List, Optional
 import cv2
 import numpy as np
 
-
-def parse_box(text: str) -> np.ndarray:
-    values = [float(v) for v in text.replace(" ", "").split(",")]
-    if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
-        raise argparse.ArgumentTypeError(f"expected x,y,w,h with w, h > 0, got {text!r}")
-    return np.array(values)
+from pytracking.cli import add_tracker_arguments, box_argument
 
 
 def has_display() -> bool:
@@ -74,7 +69,7 @@ def open_source(text: str, max_frames: Optional[int] = None, fps: Optional[float
     path = Path(text)
     limit = None if max_frames is None else max(max_frames - 1, 0)
     if path.is_dir():
-        from evaluation.datasets.folder import list_frames
+        from evaluation import list_frames
         from ltr.data import read_image
         files = list_frames(path)
         if not files:
@@ -109,17 +104,14 @@ def draw_box(image_rgb: np.ndarray, box: np.ndarray, index: int) -> np.ndarray:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python pytracking/run_video.py", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("tracker", help="tracker name, e.g. dimp")
-    parser.add_argument("param", help="parameter file, e.g. nce_plus")
+    add_tracker_arguments(parser)
     parser.add_argument("source", help="video file, folder of frames, or webcam index (0)")
-    parser.add_argument("--box", type=parse_box, help="initial box x,y,w,h in the first frame (pixels)")
+    parser.add_argument("--box", type=box_argument, help="initial box x,y,w,h in the first frame (pixels)")
     parser.add_argument("--out", type=Path, default=Path("video_results"),
                         help="output folder (default: video_results)")
     parser.add_argument("--save-video", action="store_true", help="also write <name>_tracked.mp4 with the box drawn")
     parser.add_argument("--max-frames", type=int, help="stop after N frames (e.g. for a webcam)")
     parser.add_argument("--fps", type=float, help="frame rate of the written video (default: the source's, or 30)")
-    parser.add_argument("--checkpoint", help="network file instead of the parameter file's")
-    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")

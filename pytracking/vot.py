@@ -23,6 +23,9 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .api import as_box
+from .cli import add_tracker_arguments
+
 
 def polygon_to_box(points: Iterable[Sequence[float]]) -> np.ndarray:
     """``[x, y, w, h]`` bounding a polygon, as the VOT toolkit converts a polygon to a rectangle."""
@@ -35,12 +38,12 @@ def polygon_to_box(points: Iterable[Sequence[float]]) -> np.ndarray:
 
 
 def region_to_box(region: Any) -> np.ndarray:
-    """``[x, y, w, h]`` of a TraX rectangle or polygon region."""
+    """``[x, y, w, h]`` of a TraX rectangle or polygon region, checked by :func:`pytracking.api.as_box`."""
     from trax.region import Region
     if region.type == Region.RECTANGLE:
-        return np.asarray(region.bounds(), dtype=np.float64)
+        return as_box(region.bounds())
     if region.type == Region.POLYGON:
-        return polygon_to_box(list(region))
+        return as_box(polygon_to_box(list(region)))
     raise ValueError(f"unsupported TraX region type {region.type!r} (rectangle or polygon only)")
 
 
@@ -95,10 +98,7 @@ def serve(tracker_name: str, param: str, checkpoint: Optional[str] = None, devic
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytracking.vot", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("tracker", help="tracker name, e.g. dimp")
-    parser.add_argument("param", help="parameter file, e.g. nce_plus")
-    parser.add_argument("--checkpoint", help="network file instead of the parameter file's")
-    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    add_tracker_arguments(parser)
     args = parser.parse_args(argv)
     try:
         import trax  # noqa: F401

@@ -6,6 +6,7 @@
 - :mod:`pytracking_ebm.refine`: Algorithm S1, gradient ascent with accept/reject.
 - :mod:`pytracking_ebm.ops`: Precise RoI Pooling in pure PyTorch.
 - :mod:`pytracking_ebm.boxes`: box parameterisations.
+- :mod:`pytracking_ebm.io`: atomic file and folder writes, moving an old run aside.
 
 The core needs only torch; ``regression1d`` and ``detection`` add their own dependencies.
 """

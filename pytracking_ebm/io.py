@@ -3,7 +3,8 @@
 Every writer of results, checkpoints, tables and figures in ``pytracking_ebm``, ``ltr`` and
 ``pytracking`` goes through :func:`atomic_write`, every writer of a whole folder (the
 synthetic datasets) through :func:`atomic_directory` (``evaluation``, which depends on none of
-these packages, has its own in ``evaluation/results.py`` and ``evaluation/synthetic.py``).
+these packages, has its own in ``evaluation/files.py`` and ``evaluation/datasets/synthetic.py``).
+A folder that must make room for a fresh run is renamed by :func:`move_aside`, never deleted.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
-from typing import Any, Callable, List, Union
+from typing import Any, Callable, List, Optional, Union
 
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_image", "atomic_directory",
            "remove_stale_temp_files"]
@@ -120,3 +122,21 @@ def atomic_directory(root: PathLike, write: Callable[[Path], None]) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return root
+
+
+def move_aside(path: PathLike, label: str, stamp: Optional[str] = None) -> Path:
+    """Rename ``path`` to ``<name>.<label>-<YYYYmmdd-HHMMSS>`` beside it and return the new path.
+
+    The way to make room for a fresh run without deleting the old one: nothing is removed, and
+    an existing name is never reused (``-2``, ``-3``, ... are appended until one is free).
+    ``stamp`` replaces the current local time (tests, or several folders moved as one).
+    """
+    path = Path(path)
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{label}-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    os.replace(path, target)
+    return target

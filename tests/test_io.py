@@ -3,7 +3,8 @@ import os
 
 import pytest
 
-from pytracking_ebm.io import atomic_directory, atomic_write, atomic_write_image, atomic_write_json, atomic_write_text
+from pytracking_ebm.io import (atomic_directory, atomic_write, atomic_write_image, atomic_write_json, atomic_write_text,
+                               move_aside)
 
 
 def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
@@ -93,3 +94,18 @@ def test_remove_stale_temp_files_matches_only_the_writers_temp_names(tmp_path):
         path.write_text("x")
     assert sorted(remove_stale_temp_files(tmp_path, r".+\.txt|.+_log\.json")) == sorted(stale)
     assert all(p.exists() for p in kept)
+
+
+def test_move_aside_never_reuses_a_name_and_keeps_the_content(tmp_path):
+    first = tmp_path / "run"
+    first.mkdir()
+    (first / "stats.csv").write_text("epoch 1\n")
+    moved = move_aside(first, "previous", stamp="20261204-120000")
+    assert moved == tmp_path / "run.previous-20261204-120000" and not first.exists()
+    first.mkdir()
+    (first / "stats.csv").write_text("epoch 2\n")
+    again = move_aside(first, "previous", stamp="20261204-120000")    # same second: a new name
+    assert again == tmp_path / "run.previous-20261204-120000-2"
+    assert (moved / "stats.csv").read_text() == "epoch 1\n" and (again / "stats.csv").read_text() == "epoch 2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.previous-20261204-120000",
+                                                          "run.previous-20261204-120000-2"]

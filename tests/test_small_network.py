@@ -7,7 +7,6 @@ import pytest
 import torch
 import torchvision
 
-from evaluation import write_synthetic_dataset
 from evaluation.results import read_results
 from ltr.admin import MissingPathError, load_env
 from ltr.data.mixture import GOT10kFolder, named_datasets, parse_dataset_weights
@@ -148,7 +147,7 @@ def test_export_writes_fp16_and_loads_back_to_the_same_network(tmp_path):
     assert export_main([str(tmp_path / "nothing"), str(tmp_path / "x.pth")]) == 2
 
 
-def test_nce_plus18_trains_exports_and_tracks(tmp_path, monkeypatch, capsys):
+def test_nce_plus18_trains_exports_and_tracks(tmp_path, monkeypatch, capsys, synthetic_root):
     """Two training steps on synthetic data, the export, and run_tracker with the exported file."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     ws = tmp_path / "ws"
@@ -160,8 +159,7 @@ def test_nce_plus18_trains_exports_and_tracks(tmp_path, monkeypatch, capsys):
     shipped = tmp_path / "pretrained" / "nce_plus18.pth"
     assert export_main([str(ckpt.parent), str(shipped)]) == 0
     assert shipped.stat().st_size < 25e6
-    root = tmp_path / "seqs"
-    write_synthetic_dataset("synthetic", root, num_frames=6, image_size=(128, 96), num_sequences=1, seed=2)
+    root = synthetic_root(num_frames=6, num_sequences=1, seed=2)
     params = importlib.import_module("pytracking.parameter.dimp.nce_plus18")
     monkeypatch.setattr(params, "SHIPPED", shipped)  # the default network is the shipped file
     results = tmp_path / "results"

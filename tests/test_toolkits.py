@@ -1,6 +1,5 @@
 """Our trackers driven by the real toolkits: the VOT toolkit's TraX client, the vot-toolkit itself on
 a local two-sequence stack, and the got10k toolkit's experiments (whose scores must equal ours)."""
-import json
 import os
 import subprocess
 import sys
@@ -9,26 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
 import evaluation.cli
 from evaluation import evaluate, get_dataset, got10k_scores, read_results
-from ltr.models import DiMPNetSpec, build_network
-from ltr.trainers import save_checkpoint
 from pytracking.vot import polygon_to_box
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    """A freshly built tiny network saved as ltr's trainer saves it."""
-    torch.manual_seed(0)
-    net = build_network(DiMPNetSpec.tiny())
-    path = tmp_path_factory.mktemp("ckpt") / "epoch_0001.pth"
-    save_checkpoint({"format": "ltr-checkpoint-v1", "epoch": 1, "net": net.state_dict(),
-                     "net_spec": net.spec.to_json(), "run": json.dumps({"setting": "dimp/nce_plus"})}, path)
-    return path
 
 
 def environment():

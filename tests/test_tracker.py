@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from evaluation import evaluate, get_dataset, write_synthetic_dataset
+from evaluation import evaluate, get_dataset
 from ltr.data import read_image
 from ltr.models import DiMPNetSpec, build_network
 from pytracking.tracker.baseline import FixedBoxTracker
@@ -34,11 +34,9 @@ def net():
 
 
 @pytest.fixture(scope="module")
-def sequence(tmp_path_factory):
+def sequence(synthetic_root):
     """One synthetic sequence: a textured checkerboard moving over a textured background."""
-    root = tmp_path_factory.mktemp("synthetic")
-    write_synthetic_dataset("synthetic", root, num_frames=24, image_size=(192, 144), num_sequences=1, seed=3)
-    seq = get_dataset("synthetic", root)[0]
+    seq = get_dataset("synthetic", synthetic_root(num_frames=24, num_sequences=1, seed=3, image_size=(192, 144)))[0]
     return seq, [read_image(f) for f in seq.frames]
 
 

@@ -1,34 +1,16 @@
 """``from pytracking import Tracker``: one video from Python, same boxes as run_tracker.py."""
-import json
-
 import numpy as np
 import pytest
-import torch
 
-from evaluation import write_synthetic_dataset, get_dataset
+from evaluation import get_dataset
 from ltr.data import read_image
-from ltr.models import DiMPNetSpec, build_network
-from ltr.trainers import save_checkpoint
 from pytracking import FrameState, Tracker
 from pytracking.running import TrackerConfig, track_sequence
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    """A freshly built tiny network saved as ltr's trainer saves it."""
-    torch.manual_seed(0)
-    net = build_network(DiMPNetSpec.tiny())
-    path = tmp_path_factory.mktemp("ckpt") / "epoch_0001.pth"
-    save_checkpoint({"format": "ltr-checkpoint-v1", "epoch": 1, "net": net.state_dict(),
-                     "net_spec": net.spec.to_json(), "run": json.dumps({"setting": "dimp/nce_plus"})}, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def sequence(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synthetic")
-    write_synthetic_dataset("synthetic", root, num_frames=7, image_size=(128, 96), num_sequences=1, seed=3)
-    return get_dataset("synthetic", root)[0]
+def sequence(synthetic_root):
+    return get_dataset("synthetic", synthetic_root(num_frames=7, num_sequences=1, seed=3))[0]
 
 
 def test_dimp_through_the_api_gives_run_trackers_boxes_and_per_frame_state(checkpoint, sequence):

@@ -13,11 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from evaluation import get_dataset, write_synthetic_dataset
-from ltr.models import DiMPNetSpec, build_network
-from ltr.trainers import save_checkpoint
 from pytracking import run_tracker
 from pytracking.provenance import ResultsMismatch, prepare_results_folder, run_inputs
 from pytracking.running import TrackerConfig, first_box_problem, run_dataset, track_sequence
@@ -27,19 +24,9 @@ from pytracking.tracker.baseline.fixed_box import FixedBoxTracker
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def tiny_checkpoint(path, seed):
-    torch.manual_seed(seed)
-    net = build_network(DiMPNetSpec.tiny())
-    save_checkpoint({"format": "ltr-checkpoint-v1", "epoch": 1, "net": net.state_dict(),
-                     "net_spec": net.spec.to_json(), "run": json.dumps({"setting": "dimp/nce_plus"})}, path)
-    return path
-
-
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synthetic")
-    write_synthetic_dataset("synthetic", root, num_frames=6, image_size=(128, 96), num_sequences=2, seed=1)
-    return root
+def dataset(synthetic_root):
+    return synthetic_root(num_frames=6, num_sequences=2, seed=1)
 
 
 def run(*args):
@@ -49,8 +36,10 @@ def run(*args):
 # ----------------------------------------------------------------------------- 1: stale results
 
 def test_a_rerun_with_another_checkpoint_refuses_then_overwrite_moves_the_old_results_aside(tmp_path, dataset,
+                                                                                            write_tiny_checkpoint,
                                                                                             capsys):
-    a, b = tiny_checkpoint(tmp_path / "a" / "epoch_0001.pth", 0), tiny_checkpoint(tmp_path / "b" / "epoch_0001.pth", 1)
+    a = write_tiny_checkpoint(tmp_path / "a" / "epoch_0001.pth", 0)
+    b = write_tiny_checkpoint(tmp_path / "b" / "epoch_0001.pth", 1)
     common = ("dimp", "synthetic", "--dataset", "synthetic", "--root", dataset, "--results", tmp_path / "r",
               "--device", "cpu")
     out = tmp_path / "r" / "dimp" / "synthetic"

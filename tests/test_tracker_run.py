@@ -11,7 +11,6 @@ import torch
 import evaluation.cli
 from evaluation import SYNTHETIC_LAYOUTS, get_dataset, read_results, write_synthetic_dataset
 from ltr.models import DiMPNetSpec, build_network
-from ltr.trainers import save_checkpoint
 from pytracking import run_tracker
 from pytracking.networks import CheckpointMissing, load_network, resolve_checkpoint
 from pytracking.running import track_sequence
@@ -19,21 +18,8 @@ from pytracking.tracker.dimp import DiMPTracker
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    """A freshly built tiny network saved as ltr's trainer saves it."""
-    torch.manual_seed(0)
-    net = build_network(DiMPNetSpec.tiny())
-    path = tmp_path_factory.mktemp("ckpt") / "epoch_0001.pth"
-    save_checkpoint({"format": "ltr-checkpoint-v1", "epoch": 1, "net": net.state_dict(),
-                     "net_spec": net.spec.to_json(), "run": json.dumps({"setting": "dimp/nce_plus"})}, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synthetic")
-    write_synthetic_dataset("synthetic", root, num_frames=8, image_size=(128, 96), num_sequences=2, seed=1)
-    return root
+def dataset(synthetic_root):
+    return synthetic_root(num_frames=8, num_sequences=2, seed=1)
 
 
 def run(*args):

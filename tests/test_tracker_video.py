@@ -8,6 +8,7 @@ import pytest
 
 from evaluation import read_results
 from pytracking import run_video
+from pytracking.api import parse_box
 
 
 @pytest.fixture
@@ -74,3 +75,13 @@ def test_a_source_that_cannot_be_opened_is_a_one_line_error(tmp_path, source, me
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("run_video.py")]
     assert len(errors) == 1 and message in errors[0] and source in errors[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_parse_box_is_the_one_first_box_parser(capsys):
+    assert parse_box("10, 20,30.5,40").tolist() == [10, 20, 30.5, 40]
+    for bad in ("1,2,3", "1,2,0,3", "1,2,3,-4", "a,b,c,d", "nan,1,2,3"):
+        with pytest.raises(ValueError, match="expected x,y,w,h with w, h > 0"):
+            parse_box(bad)
+    with pytest.raises(SystemExit):                      # run_video.py --box goes through it: a usage error
+        run_video.main(["baseline", "fixed_box", "clip.mp4", "--box", "1,2,0,3"])
+    assert "expected x,y,w,h with w, h > 0, got '1,2,0,3'" in capsys.readouterr().err

@@ -11,13 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..sequence import Sequence
-from . import folder, got10k, lasot, nfs, otb, trackingnet, uav20l, uav123
+from . import folder, got10k, lasot, nfs, otb, synthetic, trackingnet, uav20l, uav123
 from .common import ROOT_VARIABLES, DatasetNotFoundError, PathLike, dataset_root
-
-
-def _load_synthetic(root: Optional[PathLike] = None, **options: Any) -> list[Sequence]:
-    from ..synthetic import load_synthetic  # the writer lives with the synthetic data
-    return load_synthetic(root, **options)
 
 
 @dataclass(frozen=True)
@@ -46,7 +41,7 @@ DATASETS: dict[str, DatasetInfo] = {
     "otb": DatasetInfo("otb", "OTB-100", "OTB_DIR", (), otb.load, "OTB-100, 100 sequences"),
     "got10k": DatasetInfo("got10k", "GOT-10k", "GOT10K_DIR", ("val", "test", "train"),
                           got10k.load, "GOT-10k, 180 val / 180 test sequences"),
-    "synthetic": DatasetInfo("synthetic", "Synthetic", "SYNTHETIC_DIR", (), _load_synthetic,
+    "synthetic": DatasetInfo("synthetic", "Synthetic", "SYNTHETIC_DIR", (), synthetic.load_synthetic,
                              "a few short generated sequences (created on first use)"),
     "folder": DatasetInfo("folder", "Folder", "FOLDER_DIR", (), folder.load,
                           "your own sequences: one subfolder of frames + groundtruth.txt each"),
@@ -103,4 +98,4 @@ def get_dataset(name: str, root: Optional[PathLike] = None, *, split: Optional[s
 
 __all__ = ["ALIASES", "DATASETS", "DatasetInfo", "DatasetNotFoundError", "ROOT_VARIABLES",
            "dataset_root", "folder", "get_dataset", "got10k", "lasot", "nfs", "otb", "resolve_name",
-           "trackingnet", "uav20l", "uav123"]
+           "synthetic", "trackingnet", "uav20l", "uav123"]

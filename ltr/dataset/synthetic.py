@@ -1,6 +1,6 @@
 """Small synthetic training sets in the official layouts of LaSOT, GOT-10k, TrackingNet and COCO.
 
-Frames come from ``evaluation.synthetic.render_clip``: a textured red (or green) checkerboard
+Frames come from ``evaluation.render_clip``: a textured red (or green) checkerboard
 moving over a procedural background, boxes exactly where it was drawn. LaSOT is written by
 ``evaluation.synthetic`` itself (one training sequence, ``airplane-2``, plus two test
 sequences with occlusion / out-of-view frames); the layouts that module does not write are
@@ -22,8 +22,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from evaluation import write_synthetic_dataset
-from evaluation.synthetic import render_clip   # not exported by evaluation/__init__ (yet)
+from evaluation import render_clip, write_synthetic_dataset
 from pytracking_ebm.io import atomic_directory
 
 from .base import PathLike

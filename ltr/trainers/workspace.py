@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from pytracking_ebm.io import remove_stale_temp_files
+from pytracking_ebm.io import move_aside, remove_stale_temp_files
 
 PathLike = Union[str, os.PathLike]
 
@@ -38,18 +38,8 @@ def set_aside_previous_run(checkpoint_dir: PathLike, log_dir: PathLike,
     if not holds_run(checkpoint_dir, log_dir):
         return []
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
-    moved = []
-    for folder in (Path(checkpoint_dir), Path(log_dir)):
-        if not folder.is_dir():
-            continue
-        target = folder.with_name(f"{folder.name}.previous-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = folder.with_name(f"{folder.name}.previous-{stamp}-{n}")
-        os.replace(folder, target)
-        moved.append(target)
-    return moved
+    return [move_aside(folder, "previous", stamp)
+            for folder in (Path(checkpoint_dir), Path(log_dir)) if folder.is_dir()]
 
 
 def remove_stale_checkpoint_temps(checkpoint_dir: PathLike) -> List[Path]:

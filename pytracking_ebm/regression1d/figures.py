@@ -24,6 +24,7 @@ from .datasets import make_training_set  # noqa: E402
 from .evaluate import Y_RANGE, grid, model_scores_grid, true_log_density_grid  # noqa: E402
 from .hparams import METHODS  # noqa: E402
 from .network import EnergyNet, load_model  # noqa: E402
+from .storage import Job, run_dir  # noqa: E402
 
 __all__ = ["density_image", "plot_density", "plot_training_data", "write_figures"]
 
@@ -71,7 +72,6 @@ def _save(fig, path: str) -> None:
 
 def _best_models(runs: pd.DataFrame, results_dir: str) -> Dict[tuple, EnergyNet]:
     """The lowest-KL model of each (dataset, method)."""
-    from .runner import Job, run_dir
     best = runs.loc[runs.groupby(["dataset", "method"])["kl"].idxmin()]
     return {(int(r.dataset), r.method): load_model(os.path.join(run_dir(results_dir, Job(r.method, int(r.dataset), int(r.run))), "model.pt"))[0]
             for r in best.itertuples()}

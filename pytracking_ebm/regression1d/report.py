@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 import pandas as pd
 
 from ..io import atomic_write, atomic_write_text
+from .figures import write_figures
 from .hparams import METHODS
 from .storage import load_json
 
@@ -64,6 +65,5 @@ def write_report(results_dir: str, figures: bool = True, out_dir: Optional[str] 
     atomic_write(os.path.join(out_dir, "table.csv"), lambda tmp: table.to_csv(tmp, float_format="%.5f"))
     atomic_write_text(os.path.join(out_dir, "table.md"), table.to_markdown(floatfmt=".4f") + "\n")
     if figures:
-        from .figures import write_figures
         write_figures(results_dir, runs, os.path.join(out_dir, "figures"))
     return table

@@ -18,7 +18,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
@@ -26,21 +25,11 @@ from tqdm import tqdm
 
 from .evaluate import evaluate_kl
 from .network import save_model
-from .storage import load_json, save_json
+from .report import write_report
+from .storage import Job, load_json, run_dir, save_json
 from .train import RunConfig, make_config, train
 
 __all__ = ["Job", "run_dir", "plan", "run_job", "run_protocol"]
-
-
-@dataclass(frozen=True)
-class Job:
-    method: str
-    dataset: int
-    run: int
-
-
-def run_dir(results_dir: str, job: Job) -> str:
-    return os.path.join(results_dir, "runs", f"d{job.dataset}", job.method, f"run{job.run:02d}")
 
 
 def plan(methods: Sequence[str], datasets: Sequence[int], runs: int) -> List[Job]:
@@ -141,5 +130,4 @@ def run_protocol(results_dir: str, methods: Sequence[str], datasets: Sequence[in
                 done(result)
     bar.close()
     if report:
-        from .report import write_report
         write_report(results_dir)

@@ -1,14 +1,30 @@
-"""Run storage: torch and JSON files written atomically through :mod:`pytracking_ebm.io`."""
+"""Run storage: where a run's files live, and torch and JSON files written atomically
+through :mod:`pytracking_ebm.io`."""
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from ..io import atomic_write, atomic_write_json
 
-__all__ = ["save_torch", "save_json", "load_json"]
+__all__ = ["Job", "run_dir", "save_torch", "save_json", "load_json"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of the protocol: a method trained on a dataset with seed offset ``run``."""
+    method: str
+    dataset: int
+    run: int
+
+
+def run_dir(results_dir: str, job: Job) -> str:
+    """The folder of one run: ``<results_dir>/runs/d<dataset>/<method>/run<k>``."""
+    return os.path.join(results_dir, "runs", f"d{job.dataset}", job.method, f"run{job.run:02d}")
 
 
 def save_torch(obj: Any, path: str) -> None:
