@@ -54,7 +54,7 @@ from ltr.data import read_image  # noqa: E402
 from ltr.models import DiMPNet, DiMPNetSpec, build_network  # noqa: E402
 from pytracking.tracker.dimp import DiMPParams, DiMPTracker  # noqa: E402
 
-#: stages of a frame: "box" is "box features" + "box ascent" (+ proposals and selection)
+#: stages of a frame: "box" is "box features" + "box ascent" (+ jitter boxes and selection)
 STAGES = ("backbone", "classifier", "box", "box features", "box ascent", "rest")
 
 
