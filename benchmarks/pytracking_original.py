@@ -28,7 +28,10 @@ from collections import defaultdict
 from typing import Callable, Dict
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+# This folder off sys.path (benchmarks/evaluation.py would shadow the evaluation package) and
+# the repository root first, so that the code measured is this checkout's even
+# where another checkout of the package is installed (pip install -e elsewhere)
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 def _package(name: str, path: str) -> types.ModuleType:

@@ -11,7 +11,7 @@ frame into the backbone, the classifier (features, scores, online filter updates
 estimation (the box head's test features, then the gradient ascent of 10 boxes) and the
 rest (crop, localisation, state). Any tracker parameter file can be timed (``--params
 nce_plus18``); the network is the one its training setting builds (ResNet-50 for kld_is /
-nce / nce_plus), with random weights, which cost the same as trained ones. kld_is, nce and
+nce / nce_plus) or its checkpoint file describes (ResNet-18 for nce_plus18), with random weights, which cost the same as trained ones. kld_is, nce and
 nce_plus share the tracker settings and differ only in the weights, so their speed is the
 same. Times exclude JPEG decoding, as pytracking's FPS does. ``--profile`` prints the
 operators that take the time (``torch.profiler``).
@@ -38,12 +38,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 # Run as a script, this folder comes first on sys.path and benchmarks/evaluation.py would
 # shadow the evaluation package.
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+# and the repository root comes first, so that the code measured is this checkout's even
+# where another checkout of the package is installed (pip install -e elsewhere)
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -53,7 +56,7 @@ from ltr.data import read_image  # noqa: E402
 from ltr.models import DiMPNet, DiMPNetSpec, build_network  # noqa: E402
 from pytracking.tracker.dimp import DiMPParams, DiMPTracker  # noqa: E402
 
-#: stages of a frame: "box" is "box features" + "box ascent" (+ proposals and selection)
+#: stages of a frame: "box" is "box features" + "box ascent" (+ jitter boxes and selection)
 STAGES = ("backbone", "classifier", "box", "box features", "box ascent", "rest")
 
 
@@ -68,11 +71,17 @@ def load_params(name: str) -> DiMPParams:
 
 
 def network_spec(params: DiMPParams) -> DiMPNetSpec:
-    """The spec of the network the parameters' training setting ``<module>/<setting>`` builds
-    (DiMP-50 when the checkpoint is a file or no such setting exists); nothing frozen."""
+    """The spec of the parameters' network: the one stored in a checkpoint file that carries
+    its spec (e.g. the shipped ``pretrained/nce_plus18.pth``, ResNet-18), else the one the
+    training setting ``<module>/<setting>`` builds (DiMP-50 when neither applies); nothing frozen."""
     spec = DiMPNetSpec()
+    path = Path(str(params.checkpoint))
     parts = str(params.checkpoint).split("/")
-    if len(parts) == 2 and all(p.isidentifier() for p in parts):
+    if path.is_file():
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(state, dict) and "net_spec" in state:
+            spec = DiMPNetSpec.from_json(state["net_spec"])
+    elif len(parts) == 2 and all(p.isidentifier() for p in parts):
         try:
             spec = importlib.import_module(f"ltr.train_settings.{parts[0]}.{parts[1]}").settings().net
         except ModuleNotFoundError:

@@ -4,6 +4,8 @@ From initial estimates ``y`` repeat T times: ``value = f(y)``; ``ỹ = y + λ �
 ``f(ỹ) > value`` accept ``y <- ỹ``, else ``λ <- η λ``. Every example (e.g. every box of a
 batch) keeps its own step length and accepts or rejects on its own. The plain variant
 (``accept_reject=False``) is PrDiMP's tracker: always step, then decay the step by η.
+:func:`refine_relative` runs either on boxes in the relative box space of the paper's
+detection and tracking experiments, ``[cx / w0, cy / h0, log w, log h]``.
 """
 from __future__ import annotations
 
@@ -12,14 +14,18 @@ from typing import Callable, NamedTuple, Union
 import torch
 from torch import Tensor
 
-__all__ = ["RefineResult", "refine"]
+from .boxes import rel_to_xywh, xywh_to_rel
+
+__all__ = ["RefineResult", "refine", "refine_relative"]
 
 
 class RefineResult(NamedTuple):
-    """Refined estimates (..., D) and their energies (...,); both detached."""
+    """Refined estimates (..., D), their energies (...,) and those of the initial estimates
+    (...,); all detached."""
 
     y: Tensor
     energy: Tensor
+    initial_energy: Tensor
 
 
 def _value_and_grad(energy: Callable[[Tensor], Tensor], y: Tensor, need_grad: bool = True) -> tuple:
@@ -34,7 +40,8 @@ def _value_and_grad(energy: Callable[[Tensor], Tensor], y: Tensor, need_grad: bo
 
 
 def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[float, Tensor],
-           num_iters: int = 10, decay: float = 0.5, accept_reject: bool = True) -> RefineResult:
+           num_iters: int = 10, decay: float = 0.5, accept_reject: bool = True,
+           energy_before_last_step: bool = False) -> RefineResult:
     """Refine estimates ``y`` (..., D) by gradient ascent on ``energy``.
 
     Args:
@@ -47,8 +54,12 @@ def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[flo
         decay: η, multiplies λ of an example whose step was rejected (or, without
             accept/reject, every example's λ after every step).
         accept_reject: Algorithm S1 when True; PrDiMP's always-accept ascent when False.
+        energy_before_last_step: (plain ascent only) return the energies of the estimates
+            before the last step, as PrDiMP's tracker ranks its boxes; the last step's
+            estimates are then never evaluated.
     Returns:
-        :class:`RefineResult` with the refined ``y`` and ``energy(y)``; no autograd graph.
+        :class:`RefineResult` with the refined ``y``, ``energy(y)`` and ``energy`` of the
+        initial estimates; no autograd graph.
     """
     if y.dim() < 1 or not torch.isfinite(y).all():
         raise ValueError("y must be a finite tensor of shape (..., D)")
@@ -56,15 +67,21 @@ def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[flo
         raise ValueError(f"num_iters must be an integer >= 0, got {num_iters!r}")
     if not 0 < decay <= 1:
         raise ValueError(f"decay must be in (0, 1], got {decay}")
+    if energy_before_last_step and accept_reject:
+        raise ValueError("energy_before_last_step needs the plain ascent (accept_reject=False)")
     lam = torch.as_tensor(step_length, dtype=y.dtype, device=y.device)
     if not torch.isfinite(lam).all() or (lam < 0).any():
         raise ValueError(f"step_length must be finite and non-negative, got {lam.tolist()}")
     lam = lam.expand_as(y).clone()
 
     y = y.detach().clone()
-    value, grad = _value_and_grad(energy, y)
+    value, grad = _value_and_grad(energy, y, need_grad=num_iters > 0)
+    initial = value
     for it in range(num_iters):
         candidate = y + lam * grad
+        if energy_before_last_step and it == num_iters - 1:
+            y = candidate
+            break
         new_value, new_grad = _value_and_grad(energy, candidate, need_grad=it < num_iters - 1)
         if accept_reject:
             accept = new_value > value
@@ -75,4 +92,20 @@ def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[flo
         else:
             y, value, grad = candidate, new_value, new_grad
             lam = lam * decay
-    return RefineResult(y=y, energy=value)
+    return RefineResult(y=y, energy=value, initial_energy=initial)
+
+
+def refine_relative(energy: Callable[[Tensor], Tensor], boxes: Tensor, ref_size: Tensor,
+                    step_length: Union[float, Tensor], num_iters: int = 10, decay: float = 0.5,
+                    accept_reject: bool = True, energy_before_last_step: bool = False) -> RefineResult:
+    """:func:`refine` of boxes (..., 4) ``[x, y, w, h]`` in the relative box space
+    ``[cx / w0, cy / h0, log w, log h]`` of reference sizes ``ref_size`` (broadcastable to
+    (..., 2)), where one step length suits boxes of every size and position.
+
+    ``energy`` takes boxes ``[x, y, w, h]``; the result's ``y`` are boxes ``[x, y, w, h]``
+    too. The other arguments are :func:`refine`'s (``step_length`` in relative units, e.g.
+    (λ_pos, λ_pos, λ_size, λ_size)).
+    """
+    result = refine(lambda rel: energy(rel_to_xywh(rel, ref_size)), xywh_to_rel(boxes, ref_size), step_length,
+                    num_iters, decay, accept_reject, energy_before_last_step)
+    return result._replace(y=rel_to_xywh(result.y, ref_size))

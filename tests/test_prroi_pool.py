@@ -205,14 +205,21 @@ def test_fixed_feature_pool_gives_the_values_and_the_autograd_box_gradient():
     rois = torch.tensor([[0, 3.3, 4.1, 40.7, 30.2], [1, -10.0, -5.0, 20.0, 12.0], [0, 60.0, 50.0, 95.0, 80.0],
                          [1, 8.0, 8.0, 8.5, 30.0], [0, 20.0, 20.0, 10.0, 30.0], [1, 16.0, 16.0, 24.0, 24.0]],
                         dtype=torch.float64)
+    single = rois.clone()
+    single[:, 0] = 0
+    # boxes within a corner of the map (in map cells; times the stride below): only that
+    # corner enters the products
+    corner = torch.tensor([[0, 1.1, 2.2, 4.7, 3.9], [0, 2.0, 1.0, 3.0, 5.5]], dtype=torch.float64)
     for ph, pw, scale in ((5, 5, 1 / 8), (3, 4, 1 / 4), (1, 1, 1 / 16)):
-        r = rois.clone().requires_grad_(True)
-        ref = prroi_pool2d(feat, r, ph, pw, scale)
-        weights = torch.randn(ref.shape, dtype=torch.float64, generator=g)
-        (auto,) = torch.autograd.grad((ref * weights).sum(), r)
-        pooled, vjp = FixedFeaturePrRoIPool(feat, ph, pw, scale)(rois)
-        torch.testing.assert_close(pooled.permute(0, 3, 1, 2), ref)
-        torch.testing.assert_close(vjp(weights.permute(0, 2, 3, 1)), auto[:, 1:])
-        assert auto[:, 1:].abs().max() > 0.1
+        inside = corner * torch.tensor([1.0, 1 / scale, 1 / scale, 1 / scale, 1 / scale], dtype=torch.float64)
+        for images, boxes in ((feat, rois), (feat[:1], single), (feat[:1], inside)):  # two images, and one
+            r = boxes.clone().requires_grad_(True)
+            ref = prroi_pool2d(images, r, ph, pw, scale)
+            weights = torch.randn(ref.shape, dtype=torch.float64, generator=g)
+            (auto,) = torch.autograd.grad((ref * weights).sum(), r)
+            pooled, vjp = FixedFeaturePrRoIPool(images, ph, pw, scale)(boxes)
+            torch.testing.assert_close(pooled.permute(0, 3, 1, 2), ref)
+            torch.testing.assert_close(vjp(weights.permute(0, 2, 3, 1)), auto[:, 1:])
+            assert auto[:, 1:].abs().max() > 0.02
     with pytest.raises(ValueError, match="batch index"):
         FixedFeaturePrRoIPool(feat, 2, 2, 1.0)(torch.tensor([[2, 0.0, 0.0, 4.0, 4.0]], dtype=torch.float64))

@@ -119,7 +119,7 @@ def run_ours(name: str, ref: Dict[str, np.ndarray], monkeypatch, num_frames: int
     for t in range(1, len(frames)):
         frame[0] = t
         boxes.append(tracker.track(frames[t]))
-        for key, value in (("proposals", "proposals"), ("refined", "boxes"), ("energy", "energy")):
+        for key, value in (("proposals", "jitter_boxes"), ("refined", "boxes"), ("energy", "energy")):
             rec[f"{key}/{t}"] = tracker.last_refinement[value].numpy()
         rec[f"filter_sum/{t}"] = float(tracker.filter.abs().sum())
     return rec, np.asarray(boxes)

@@ -16,7 +16,7 @@ from ltr.data import read_image
 from ltr.models import DiMPNetSpec, build_network
 from pytracking.tracker.baseline import FixedBoxTracker
 from pytracking.tracker.dimp import DiMPTracker
-from pytracking.tracker.dimp.box_refinement import proposals, refine_boxes, select_box
+from pytracking.tracker.dimp.box_refinement import jitter_boxes, refine_boxes, select_box
 from pytracking.tracker.dimp.geometry import Window
 from pytracking.tracker.dimp.memory import SampleMemory
 
@@ -110,7 +110,7 @@ def test_refinement_spaces_and_selection():
     def energy(boxes):
         return -((boxes - target) / target[2:].repeat(2)).pow(2).sum(dim=1)
 
-    start = proposals(torch.tensor([36.0, 33.0, 24.0, 12.0]), 5, 0.1, 0.5, torch.Generator().manual_seed(0))
+    start = jitter_boxes(torch.tensor([36.0, 33.0, 24.0, 12.0]), 5, 0.1, 0.5, torch.Generator().manual_seed(0))
     for space, step in (("relative", 0.2), ("default", 20.0)):
         boxes, e, e0 = refine_boxes(energy, start, space=space, step_length=step, num_iter=10, decay=0.5,
                                     accept_reject=True)
@@ -157,7 +157,7 @@ def test_box_head_features_on_a_window_give_the_energies_of_the_whole_crop(net, 
     tracker.initialize(images[0], seq.init_box, seed=0)
     window = Window(0.0, 0.0, 256.0, 256)
     feats = tracker._backbone(window.crop(images[1])[None])
-    boxes = proposals(torch.tensor([150.0, 60.0, 24.0, 18.0]), 9, 0.1, 0.5, torch.Generator().manual_seed(0))
+    boxes = jitter_boxes(torch.tensor([150.0, 60.0, 24.0, 18.0]), 9, 0.1, 0.5, torch.Generator().manual_seed(0))
     boxes = torch.cat((boxes, boxes[:3] + torch.tensor([12.0, -9.0, 0.0, 0.0])))  # where ascent may move them
     with torch.no_grad():
         windowed = tracker.box_energy(feats, window, boxes[:10])(boxes)
@@ -215,7 +215,7 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
     np.testing.assert_allclose(fast_boxes, plain_boxes, rtol=0, atol=2e-3)
     for key in ("boxes", "energy", "initial_energy"):
         torch.testing.assert_close(fast_last[key], plain_last[key], rtol=1e-5, atol=1e-5)
-    assert (fast_last["boxes"] - fast_last["proposals"]).abs().max() > 1.0  # the ascent moves the boxes
+    assert (fast_last["boxes"] - fast_last["jitter_boxes"]).abs().max() > 1.0  # the ascent moves the boxes
 
 
 def test_unknown_conventions_are_refused(net):

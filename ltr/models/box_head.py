@@ -150,8 +150,8 @@ def _folded(layer: LinearBNReLU, pool: FixedFeaturePrRoIPool) -> Tuple[Tensor, T
     pool gives them; cached on ``layer`` until one of its tensors changes (in place or not)."""
     tensors = (layer.fc.weight, layer.fc.bias, layer.bn.weight, layer.bn.bias, layer.bn.running_mean,
                layer.bn.running_var)
-    dtype, c, ph, pw = pool.table.dtype, pool.table.shape[1], pool.pooled_height, pool.pooled_width
-    key = (dtype, pool.table.device, c, ph, pw, layer.bn.eps) + tuple((id(t), t.data_ptr(), t._version) for t in tensors)
+    dtype, c, ph, pw = pool.dtype, pool.shape[1], pool.pooled_height, pool.pooled_width
+    key = (dtype, pool.map.device, c, ph, pw, layer.bn.eps) + tuple((id(t), t.data_ptr(), t._version) for t in tensors)
     cached = layer.__dict__.get("_folded_for_frames")
     if cached is None or cached[0] != key:
         with torch.no_grad():

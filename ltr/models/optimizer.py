@@ -43,6 +43,27 @@ def relu_par_derivative(scores: Tensor, mask: Tensor) -> Tensor:
     return 0.5 * (1.0 - mask) * torch.sign(scores.detach()) + 0.5 * (1.0 + mask)
 
 
+def _score_geometry(filt: Tensor, feat: Tensor, bb: Tensor, feat_stride: int
+                    ) -> Tuple[int, int, int, Tuple[int, int], Tensor]:
+    """Images, sequences, filter size, score-map size and the target centres (I * S, 2) in
+    score-map cells, (row, col): cell r of the map sits at image position r * stride for an
+    even filter size (the map is one cell larger), (r + 1/2) * stride for an odd one."""
+    n_img, n_seq = feat.shape[:2]
+    k = filt.shape[-1]
+    out_size = (feat.shape[-2] + (k + 1) % 2, feat.shape[-1] + (k + 1) % 2)
+    center = ((bb[..., :2] + 0.5 * bb[..., 2:]) / feat_stride).reshape(-1, 2).flip(1) - (k % 2) * 0.5
+    return n_img, n_seq, k, out_size, center
+
+
+def _newton_step(filt: Tensor, grad: Tensor, curvature: Tensor, reg: Tensor, step_factor: Tensor) -> Tensor:
+    """One step along the gradient ``grad`` (S, C, k, k) with the Newton step length along it,
+    ``|g|^2 / (g^T H g + reg |g|^2)`` per sequence (``curvature`` = g^T H g, (S,)), times the
+    learned ``step_factor``."""
+    num = grad.pow(2).sum(dim=(1, 2, 3))
+    den = (curvature + reg * num).clamp(min=1e-8)
+    return filt - (step_factor * num / den).view(-1, 1, 1, 1) * grad
+
+
 class SteepestDescentGN(nn.Module):
     """Learned-loss steepest-descent filter optimiser (DiMP's ``DiMPSteepestDescentGN``).
 
@@ -89,15 +110,9 @@ class SteepestDescentGN(nn.Module):
         list is empty and the final loss, one more filter application, is not computed.
         """
         num_iter = self.num_iter if num_iter is None else num_iter
-        n_img, n_seq = feat.shape[:2]
-        k = filt.shape[-1]
-        out_size = (feat.shape[-2] + (k + 1) % 2, feat.shape[-1] + (k + 1) % 2)
+        n_img, n_seq, k, out_size, center = _score_geometry(filt, feat, bb, self.feat_stride)
         step_factor = self.log_step_length.exp()
         reg = (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
-
-        # Target centre in score-map cells, (row, col): cell r of the map sits at image position
-        # r * stride for an even filter size (the map is one cell larger), (r + 1/2) * stride for an odd one.
-        center = ((bb[..., :2] + 0.5 * bb[..., 2:]) / self.feat_stride).reshape(-1, 2).flip(1) - (k % 2) * 0.5
         dist = distance_bins(center, out_size, self.num_dist_bins, self.bin_displacement)
         label = self.label_predictor(dist).view(n_img, n_seq, *out_size)
         mask = torch.sigmoid(self.mask_predictor(dist)).view(n_img, n_seq, *out_size)
@@ -121,11 +136,9 @@ class SteepestDescentGN(nn.Module):
                 losses.append((residuals.pow(2).sum() + reg * filt.pow(2).sum()).detach() / n_seq)
 
             grad = filter_gradient(feat, score_mask * sample_weight * residuals, k) + reg * filt
-            # Gauss-Newton step length along the gradient: |g|^2 / (|J g|^2 + reg |g|^2)
+            # Gauss-Newton: g^T H g = |J g|^2
             jac_grad = sample_weight * score_mask * apply_filter(feat, grad)
-            num = grad.pow(2).sum(dim=(1, 2, 3))
-            den = (jac_grad.pow(2).reshape(n_img, n_seq, -1).sum(dim=(0, 2)) + reg * num).clamp(min=1e-8)
-            filt = filt - (step_factor * num / den).view(-1, 1, 1, 1) * grad
+            filt = _newton_step(filt, grad, jac_grad.pow(2).reshape(n_img, n_seq, -1).sum(dim=(0, 2)), reg, step_factor)
             iterates.append(filt)
         if compute_losses:
             with torch.no_grad():
@@ -177,12 +190,9 @@ class SteepestDescentKL(nn.Module):
         boxes (I, S, 4), weights (I,) or (I, S) (default 1 / I each); no losses with
         ``compute_losses=False``."""
         num_iter = self.num_iter if num_iter is None else num_iter
-        n_img, n_seq = feat.shape[:2]
-        k = filt.shape[-1]
-        out_size = (feat.shape[-2] + (k + 1) % 2, feat.shape[-1] + (k + 1) % 2)
+        n_img, n_seq, k, out_size, center = _score_geometry(filt, feat, bb, self.feat_stride)
         step_factor = self.log_step_length.exp()
         reg = (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
-        center = ((bb[..., :2] + bb[..., 2:] / 2) / self.feat_stride).reshape(-1, 2).flip(1) - (k % 2) / 2.0
         label = self.label_density(center, out_size).view(n_img, n_seq, *out_size)
         if sample_weight is None:
             sample_weight = feat.new_full((n_img, n_seq), 1.0 / n_img)
@@ -204,10 +214,7 @@ class SteepestDescentKL(nn.Module):
             weighted = prob * scores_grad
             hess_grad = weighted - prob * weighted.sum(dim=(-2, -1), keepdim=True)
             curvature = (scores_grad * hess_grad).reshape(n_img, n_seq, -1).sum(dim=2).clamp(min=0)
-            curvature = (weight * curvature).sum(dim=0)
-            num = (grad * grad).sum(dim=(1, 2, 3))
-            den = (curvature + (reg + self.alpha_eps) * num).clamp(min=1e-8)
-            filt = filt - (step_factor * num / den).view(-1, 1, 1, 1) * grad
+            filt = _newton_step(filt, grad, (weight * curvature).sum(dim=0), reg + self.alpha_eps, step_factor)
             iterates.append(filt)
         if compute_losses:
             losses.append(loss(apply_filter(feat, filt), filt))

@@ -6,7 +6,7 @@ candidates:
 * ``faster_rcnn``: the detector's own output (standard NMS by class score);
 * ``guided_nms``: guided NMS ranked by the energy ``f(x, y)_c``, boxes not moved;
 * one refined stage per entry of ``step_lengths``: the guided-NMS boxes after T steps of
-  Algorithm S1 (``pytracking_ebm.refine``) in the relative space of each detection,
+  Algorithm S1 (``pytracking_ebm.refine.refine_relative``) in the relative space of each detection,
   ``[cx/w, cy/h, log w, log h]`` with ``(w, h)`` the detection's size, λ = (λ_pos, λ_pos,
   λ_size, λ_size). Class scores are those of guided NMS (the refinement moves boxes only).
 """
@@ -19,8 +19,8 @@ from torch import Tensor
 from torchvision.models.detection.transform import resize_boxes
 from torchvision.ops import clip_boxes_to_image
 
-from ..boxes import rel_to_xywh, xywh_to_rel, xywh_to_xyxy, xyxy_to_xywh
-from ..refine import refine
+from ..boxes import xywh_to_xyxy, xyxy_to_xywh
+from ..refine import refine_relative
 from .hparams import PREDICTION
 from .model import EBMDetector
 from .nms import guided_nms, standard_nms
@@ -32,17 +32,14 @@ Detections = Dict[str, Tensor]  # {"boxes": (K, 4) xyxy, "scores": (K,), "labels
 
 def refine_boxes(model: EBMDetector, features, boxes: Tensor, image_index: Tensor, labels: Tensor,
                  step_length: Tuple[float, float], num_iters: int = 10, decay: float = 0.5) -> Tuple[Tensor, Tensor]:
-    """Algorithm S1 on ``xyxy`` boxes (K, 4); returns the refined boxes and their energies."""
-    ref = (boxes[:, 2:] - boxes[:, :2]).clamp(min=1e-3)
-    y0 = xywh_to_rel(xyxy_to_xywh(boxes), ref)
-
-    def energy(y: Tensor) -> Tensor:
-        return model.energy(features, xywh_to_xyxy(rel_to_xywh(y, ref)), image_index, labels)
-
+    """Algorithm S1 on ``xyxy`` boxes (K, 4) in the relative space of each box's own size;
+    returns the refined boxes and their energies."""
+    xywh = xyxy_to_xywh(boxes)
     lam = torch.tensor([step_length[0], step_length[0], step_length[1], step_length[1]], dtype=boxes.dtype,
                        device=boxes.device)
-    result = refine(energy, y0, lam, num_iters=num_iters, decay=decay)
-    return xywh_to_xyxy(rel_to_xywh(result.y, ref)), result.energy
+    result = refine_relative(lambda b: model.energy(features, xywh_to_xyxy(b), image_index, labels), xywh,
+                             xywh[:, 2:].clamp(min=1e-3), lam, num_iters=num_iters, decay=decay)
+    return xywh_to_xyxy(result.y), result.energy
 
 
 def _split(t: Tensor, counts: List[int]) -> List[Tensor]:

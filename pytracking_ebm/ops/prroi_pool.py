@@ -240,15 +240,19 @@ BoxVJP = Callable[[Tensor], Tensor]
 class FixedFeaturePrRoIPool:
     """PrRoIPool of many box sets on one constant feature map, with the box gradient in closed form.
 
-    Gradient ascent on boxes pools the same map at new boxes every step. This lays the map out
-    once (channels last) and returns, with the pooled values, the vector-Jacobian product
-    with respect to the box corners, computed directly instead of through an autograd graph
-    of the index arithmetic (the one autograd step kept is embedding_bag's fused gradient
-    with respect to its per-pixel weights). With ``w(lo, hi) = integral of hat(t - pos)`` over ``[lo, hi]``,
-    ``dw/dhi = hat(hi - pos)`` and ``dw/dlo = -hat(lo - pos)``; bin ``p``'s ends move with
-    the box corners by ``1 - p/bins, p/bins`` (lo) and ``1 - (p+1)/bins, (p+1)/bins`` (hi), and
-    ``1 / area`` contributes ``pooled / extent`` per corner. The values equal
-    :func:`prroi_pool2d`'s; the gradients equal autograd's through it (tested).
+    Gradient ascent on boxes pools the same map at new boxes every step, a few boxes at a
+    time, where the cost is the number of operations rather than the arithmetic. This uses
+    the separable form densely: a bin's value is ``Wy (H,) . F (H, W, C) . Wx (W,)`` with the
+    hat integrals ``Wy, Wx`` of every row and column (zero outside the bin's reach), so one
+    box set is two matrix products, and the vector-Jacobian product with respect to the box
+    corners is two more plus the closed-form derivatives of the weights, with no autograd
+    graph. With ``w(lo, hi) = integral of hat(t - pos)`` over ``[lo, hi]``, ``dw/dhi =
+    hat(hi - pos)`` and ``dw/dlo = -hat(lo - pos)``; bin ``p``'s ends move with the box corners
+    by ``1 - p/bins, p/bins`` (lo) and ``1 - (p+1)/bins, (p+1)/bins`` (hi), and ``1 / area``
+    contributes ``pooled / extent`` per corner. The values equal :func:`prroi_pool2d`'s and
+    the gradients autograd's through it (tested). The work grows with the map's size (and
+    with the number of images ``N``: each box's row weights span all of them), so it suits
+    the small maps of a tracker's search region.
 
     Args:
         features: (N, C, H, W); no gradient flows to them.
@@ -261,7 +265,11 @@ class FixedFeaturePrRoIPool:
         self.shape = (n, c, h, w)
         self.pooled_height, self.pooled_width = pooled_height, pooled_width
         self.spatial_scale = float(spatial_scale)
-        self.table = features.detach().permute(0, 2, 3, 1).reshape(n * h * w, c).contiguous()
+        self.dtype = features.dtype
+        self.map = features.detach().permute(0, 2, 3, 1).contiguous()  # (N, H, W, C)
+        self._pos = torch.arange(max(h, w), dtype=features.dtype, device=features.device)
+        self._axes = {bins: _AxisConstants(bins, features.dtype, features.device)
+                      for bins in {pooled_height, pooled_width}}
 
     def __call__(self, rois: Tensor, with_grad: bool = True) -> Tuple[Tensor, Optional[BoxVJP]]:
         """Pool ``rois`` (K, 5) as :func:`prroi_pool2d`: pooled (K, PH, PW, C), channels last.
@@ -271,61 +279,96 @@ class FixedFeaturePrRoIPool:
         """
         n, c, h, w = self.shape
         ph, pw = self.pooled_height, self.pooled_width
-        if rois.dim() != 2 or rois.shape[1] != 5 or rois.dtype != self.table.dtype:
-            raise ValueError(f"rois: expected a (K, 5) {self.table.dtype} tensor, got {tuple(rois.shape)} {rois.dtype}")
+        if rois.dim() != 2 or rois.shape[1] != 5 or rois.dtype != self.dtype:
+            raise ValueError(f"rois: expected a (K, 5) {self.dtype} tensor, got {tuple(rois.shape)} {rois.dtype}")
         rois = rois.detach()
-        _check_rois(rois, n)
         k = rois.shape[0]
         if k == 0 or c == 0:
-            pooled = self.table.new_zeros((k, ph, pw, c))
+            _check_rois(rois, n)
+            pooled = self.map.new_zeros((k, ph, pw, c))
             return pooled, (lambda grad: rois.new_zeros((k, 4))) if with_grad else None
-        batch = rois[:, 0].long()
         box = rois[:, 1:] * self.spatial_scale
-        width = (box[:, 2] - box[:, 0]).clamp(min=0.0)
-        height = (box[:, 3] - box[:, 1]).clamp(min=0.0)
-        area = (width / pw) * (height / ph)
-        nonempty = area > 0
-        inv_area = torch.where(nonempty, 1.0 / torch.where(nonempty, area, torch.ones_like(area)),
-                               torch.zeros_like(area))
-        fy, ny, lo_y, hi_y, pos_y = _axis_support(box[:, 1], height / ph, ph, h)
-        fx, nx, lo_x, hi_x, pos_x = _axis_support(box[:, 0], width / pw, pw, w)
-        wy = _hat_integral(lo_y[..., None] - pos_y, hi_y[..., None] - pos_y)  # (K, PH, Ly)
-        wx = _hat_integral(lo_x[..., None] - pos_x, hi_x[..., None] - pos_x)  # (K, PW, Lx)
-        bags = _bag_layout(batch, fy, ny, fx, nx, wy.shape[-1], wx.shape[-1], h, w)
-        wy_entry = wy.reshape(-1).index_select(0, bags.iy)
-        wx_entry = wx.reshape(-1).index_select(0, bags.ix)
-        entry_box = bags.bag // (ph * pw)
-        weight = wy_entry * wx_entry * inv_area.index_select(0, entry_box)
+        start = box[:, :2]
+        extent = (box[:, 2:] - start).clamp(min=0.0)  # (K, 2): x, y
+        # the rows and columns any bin reaches (the map is zero beyond them), in one sync with
+        # the checks of the rois: only these enter the products
+        reach = torch.cat((start.floor().amin(dim=0), (start + extent).ceil().amax(dim=0)))
+        batch = rois[:, 0]
+        valid = torch.isfinite(rois).all() & (batch == batch.round()).all() & (batch >= 0).all() & (batch < n).all()
+        check = torch.cat((reach, valid[None].to(reach.dtype))).tolist()
+        if not check[4]:
+            _check_rois(rois, n)  # names the problem
+        x0, y0 = (min(max(int(v), 0), size - 1) for v, size in zip(check[:2], (w, h)))
+        x1, y1 = (min(max(int(v) + 1, lo + 1), size) for v, lo, size in zip(check[2:4], (x0, y0), (w, h)))
+        hs, ws = y1 - y0, x1 - x0
+        inv_area = (ph * pw) / (extent[:, 0] * extent[:, 1])
+        nonempty = torch.isfinite(inv_area)
+        inv_area = torch.where(nonempty, inv_area, torch.zeros_like(inv_area))
+        ax_y, ax_x = self._axes[ph], self._axes[pw]
+        wy, hat_y = ax_y.weights(start[:, 1], extent[:, 1], self._pos[y0:y1])  # (K, PH, Hs), (K, PH + 1, Hs)
+        wx, hat_x = ax_x.weights(start[:, 0], extent[:, 0], self._pos[x0:x1])  # (K, PW, Ws)
+        window = self.map[:, y0:y1, x0:x1].reshape(n * hs, ws * c)
+        if n > 1:  # each box weighs the rows of its own image only: (K, PH, N * Hs)
+            own = F.one_hot(batch.long(), n).to(wy.dtype)
+            wy_all = (wy[:, :, None, :] * own[:, None, :, None]).reshape(k * ph, n * hs)
+        else:
+            wy_all = wy.reshape(k * ph, hs)
+        rows = (wy_all @ window).view(k, ph, ws, c)  # the bins' rows summed
+        pooled = (wx[:, None] @ rows) * inv_area[:, None, None, None]  # (K, PH, PW, C)
         if not with_grad:
-            pooled = F.embedding_bag(bags.index, self.table, bags.offsets, mode="sum", per_sample_weights=weight)
-            return pooled.view(k, ph, pw, c), None
-        # d(sum grad * pooled) / d(weight of entry e) = grad[bin of e] . feature[pixel of e]: the
-        # one autograd step kept, embedding_bag's fused per-sample-weight backward
-        with torch.enable_grad():
-            weight.requires_grad_(True)
-            pooled = F.embedding_bag(bags.index, self.table, bags.offsets, mode="sum", per_sample_weights=weight)
+            return pooled, None
 
         def vjp(grad: Tensor) -> Tensor:
-            g = grad.reshape(k * ph * pw, c)
-            (dot,) = torch.autograd.grad(pooled, weight, g)
-            dot = dot * inv_area.index_select(0, entry_box)
-            # d weight / d corner, per axis: (start, end) derivative of each bin's pixel weights
-            d_y = _corner_derivatives(lo_y, hi_y, pos_y)  # 2 x (K, PH, Ly)
-            d_x = _corner_derivatives(lo_x, hi_x, pos_x)
-            along_y, along_x = dot * wx_entry, dot * wy_entry
-            parts = [along_x * d_x[0].reshape(-1).index_select(0, bags.ix),
-                     along_y * d_y[0].reshape(-1).index_select(0, bags.iy),
-                     along_x * d_x[1].reshape(-1).index_select(0, bags.ix),
-                     along_y * d_y[1].reshape(-1).index_select(0, bags.iy)]
-            corners = rois.new_zeros((k, 4)).index_add_(0, entry_box, torch.stack(parts, dim=1))
-            # 1 / area = pw * ph / (width * height): d log(1 / area) / d(x1, y1, x2, y2)
-            total = (g * pooled.detach()).sum(dim=1).view(k, ph * pw).sum(dim=1)
-            safe_w = torch.where(nonempty, width, torch.ones_like(width))
-            safe_h = torch.where(nonempty, height, torch.ones_like(height))
-            corners += total[:, None] * torch.stack((1 / safe_w, 1 / safe_h, -1 / safe_w, -1 / safe_h), dim=1)
+            g = grad.reshape(k, ph, pw, c) * inv_area[:, None, None, None]
+            # d(sum g * pooled) / d wx[k, q, x] and / d wy[k, p, y]
+            d_wx = (g @ rows.transpose(-1, -2)).sum(dim=1)  # (K, PW, Ws)
+            spread = (wx.transpose(-1, -2)[:, None] @ g).reshape(k * ph, ws * c)  # (K * PH, Ws * C)
+            d_wy = (spread @ window.t()).view(k, ph, n, hs)
+            d_wy = d_wy[:, :, 0] if n == 1 else (d_wy * own[:, None, :, None]).sum(dim=2)  # (K, PH, Hs)
+            # through the weights to the box's start and end per axis; then 1 / area =
+            # pw * ph / (width * height) contributes d log(1 / area) / d(x1, y1, x2, y2)
+            dx, dy = ax_x.corner_gradient(d_wx, hat_x), ax_y.corner_gradient(d_wy, hat_y)  # (K, 2) each
+            total = (grad.reshape(k, -1) * pooled.reshape(k, -1)).sum(dim=1)
+            inv_extent = torch.where(nonempty[:, None], 1 / extent, torch.zeros_like(extent))  # (K, 2)
+            corners = torch.stack((dx[:, 0], dy[:, 0], dx[:, 1], dy[:, 1]), dim=1)
+            corners = corners + total[:, None] * torch.cat((inv_extent, -inv_extent), dim=1)
             return torch.where(nonempty[:, None], corners, torch.zeros_like(corners)) * self.spatial_scale
 
-        return pooled.detach().view(k, ph, pw, c), vjp
+        return pooled, vjp
+
+
+class _AxisConstants:
+    """One axis of :class:`FixedFeaturePrRoIPool` with ``bins`` uniform bins.
+
+    The bins' ``bins + 1`` edges ``e_j = start + j * extent / bins``; the weight of pixel
+    ``pos`` in bin ``q`` is the hat integral over ``[e_q, e_(q+1)]``, and its derivative with
+    respect to ``e_j`` is ``+-hat(e_j - pos)``; edge ``j`` moves with the start by
+    ``1 - j / bins`` and with the end by ``j / bins``.
+    """
+
+    def __init__(self, bins: int, dtype: torch.dtype, device: torch.device):
+        self.steps = torch.arange(bins + 1, dtype=dtype, device=device)
+        frac = self.steps / bins
+        # (d start, d end) of edge q + 1 (bin q's hi, + hat) and of edge q (its lo, - hat)
+        self.moves = torch.cat((torch.stack((1 - frac[1:], frac[1:]), dim=1),
+                                -torch.stack((1 - frac[:-1], frac[:-1]), dim=1)))  # (2 * bins, 2)
+        self.bins = bins
+
+    def weights(self, start: Tensor, extent: Tensor, pos: Tensor) -> Tuple[Tensor, Tensor]:
+        """Hat integrals (K, bins, L) of the pixels at ``pos`` (L,) over each bin, and the
+        hats (K, bins + 1, L) at the edges (for :meth:`corner_gradient`)."""
+        edges = start[:, None] + (extent / self.bins)[:, None] * self.steps
+        t = (edges[..., None] - pos).clamp(-1.0, 1.0)
+        magnitude = t.abs()
+        # as _hat_integral: (hi - lo) - (hi |hi| - lo |lo|) / 2, short intervals keep precision
+        square = t * magnitude
+        weight = (t[:, 1:] - t[:, :-1]) - 0.5 * (square[:, 1:] - square[:, :-1])
+        return weight, 1.0 - magnitude
+
+    def corner_gradient(self, d_weight: Tensor, hats: Tensor) -> Tensor:
+        """From the gradient (K, bins, L) of the weights to that (K, 2) of the axis's start and end."""
+        at_edges = torch.cat(((d_weight * hats[:, 1:]).sum(dim=-1), (d_weight * hats[:, :-1]).sum(dim=-1)), dim=1)
+        return at_edges @ self.moves
 
 
 def _corner_derivatives(lo: Tensor, hi: Tensor, pos: Tensor) -> Tuple[Tensor, Tensor]:

@@ -41,7 +41,7 @@ def super_dimp(checkpoint: str, train_command: str, description: str = "") -> Di
         box_refinement_space="relative", iounet_k=3, num_init_random_boxes=9, box_jitter_pos=0.1,
         box_jitter_sz=0.5, maximal_aspect_ratio=6.0, box_refinement_iter=10, box_refinement_step_length=2.5e-3,
         box_refinement_step_decay=1.0, box_refinement_accept_reject=False,
-        # the box head's test features only on 2 proposal sizes around the proposals (the
+        # the box head's test features only on 2 box sizes around the jitter boxes (the
         # energies are those of the whole crop; 0 computes the whole crop, as pytracking)
         box_feature_window=2.0,
         # pytracking's conventions, so that its published networks give its boxes: crops in its

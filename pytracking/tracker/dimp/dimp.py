@@ -29,7 +29,7 @@ from ltr.models.optimizer import SteepestDescentKL
 
 from ..base import Tracker
 from .augmentation import augmentation_list, init_samples
-from .box_refinement import proposals, refine_boxes, select_box
+from .box_refinement import jitter_boxes, refine_boxes, select_box
 from .geometry import Window, box_from_state, clip_box, search_window
 from .index_sampling import image_tensor, index_position, init_samples_index, sample_patch
 from .localisation import localise
@@ -42,7 +42,7 @@ Energy = Callable[[Tensor], Tensor]
 class DiMPTracker(Tracker):
     """DiMP target classifier + box energy refinement; numbers from a :class:`DiMPParams`.
 
-    After each frame ``last_refinement`` holds the box refinement's proposals, refined boxes
+    After each frame ``last_refinement`` holds the box refinement's jitter boxes, refined boxes
     and their energies (crop pixels), ``last_flag`` the localisation flag, ``last_score`` the
     classifier's peak score, and ``timings`` the accumulated seconds of ``backbone``,
     ``classifier`` and ``box`` (refinement).
@@ -94,9 +94,9 @@ class DiMPTracker(Tracker):
     def box_energy(self, feats: Dict[str, Tensor], window: Window, boxes: Tensor) -> Energy:
         """The box head's energy of boxes (P, 4) in this frame's crop pixels.
 
-        ``boxes`` are the proposals: the head's test features (two 3x3 convolutions per
+        ``boxes`` are the jitter boxes: the head's test features (two 3x3 convolutions per
         branch, as costly as a third of the backbone) are computed only on a region of
-        ``box_feature_window`` proposal sizes around them, plus three layer3 cells so that
+        ``box_feature_window`` box sizes around them, plus three layer3 cells so that
         convolution borders never reach a pooled cell; 0 computes them on the whole crop.
         """
         head = self.net.box_head
@@ -132,7 +132,7 @@ class DiMPTracker(Tracker):
         self.events.clear()
         self.flags.clear()
         self.timings.clear()
-        # every random draw (augmentation shifts, dropout, box proposals) in pytracking's order
+        # every random draw (augmentation shifts, dropout, jitter boxes) in pytracking's order
         self.generator = torch.Generator().manual_seed(seed)
         box = torch.as_tensor(np.asarray(box, dtype=np.float64), dtype=torch.float32)
         if not (torch.isfinite(box).all() and (box[2:] > 0).all()):
@@ -246,15 +246,15 @@ class DiMPTracker(Tracker):
     def _estimate_box(self, feats: Dict[str, Tensor], window: Window, update_scale: bool) -> None:
         """Refine boxes around the current estimate with the energy; adopt the top-k mean."""
         p = self.params
-        init = proposals(window.to_crop(self.box), p.num_init_random_boxes, p.box_jitter_pos, p.box_jitter_sz,
-                         self.generator)
+        init = jitter_boxes(window.to_crop(self.box), p.num_init_random_boxes, p.box_jitter_pos, p.box_jitter_sz,
+                            self.generator)
         energy = self.box_energy(feats, window, init)
         refined, energies, initial = refine_boxes(
             energy, init, space=p.box_refinement_space, step_length=p.box_refinement_step_length,
             num_iter=p.box_refinement_iter, decay=p.box_refinement_step_decay,
             accept_reject=p.box_refinement_accept_reject, energy_before_last_step=p.rank_boxes_before_last_step,
             step_current_size=p.box_step_current_size)
-        self.last_refinement = {"proposals": init, "initial_energy": initial, "boxes": refined, "energy": energies}
+        self.last_refinement = {"jitter_boxes": init, "initial_energy": initial, "boxes": refined, "energy": energies}
         best = select_box(refined, energies, p.iounet_k, p.maximal_aspect_ratio)
         if best is None:
             self.events["no_valid_box"] += 1
