@@ -24,19 +24,19 @@ from typing import Optional, Union
 import numpy as np
 
 from .annotations import read_boxes, read_values
+from .paths import configured_path, variable_of
 from .sequence import Sequence
 
 PathLike = Union[str, os.PathLike]
 
-RESULTS_VARIABLE = "TRACKING_RESULTS_DIR"
+RESULTS_VARIABLE = variable_of("tracking_results_dir")
 FORMATS = ("pytracking", "got10k")
 
 
 def default_results_root() -> Path:
     """``$TRACKING_RESULTS_DIR``, else ``tracking_results_dir`` in the shared TOML path file,
     else ``./tracking_results``."""
-    from .datasets.common import configured_path
-    value, _ = configured_path(RESULTS_VARIABLE)
+    value, _ = configured_path("tracking_results_dir")
     return Path(value or "tracking_results").expanduser()
 
 

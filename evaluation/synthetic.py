@@ -39,6 +39,7 @@ from typing import Optional, Union
 import cv2
 import numpy as np
 
+from .paths import configured_path
 from .sequence import Sequence
 
 PathLike = Union[str, os.PathLike]
@@ -397,8 +398,7 @@ def write_synthetic_dataset(layout: str, root: PathLike, *, num_frames: Optional
 def default_synthetic_root() -> Path:
     """``$SYNTHETIC_DIR`` (or ``synthetic_dir`` in the shared TOML path file), else
     ``~/.cache/pytracking-ebm/synthetic``."""
-    from .datasets.common import configured_path
-    value, _ = configured_path("SYNTHETIC_DIR")
+    value, _ = configured_path("synthetic_dir")
     if value:
         return Path(value).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
+from evaluation.paths import configured_path, variable_of
 
 from ..io import atomic_write, atomic_write_json
 from .model import EBMDetector, ModelSpec
@@ -24,7 +25,7 @@ from .model import EBMDetector, ModelSpec
 __all__ = ["save_checkpoint", "load_checkpoint", "load_detector_weights", "load_backbone_weights", "PRETRAINED_VARIABLE"]
 
 PathLike = Union[str, os.PathLike]
-PRETRAINED_VARIABLE = "PRETRAINED_DIR"
+PRETRAINED_VARIABLE = variable_of("pretrained_dir")
 
 
 def _paths(path: PathLike) -> Tuple[Path, Path]:
@@ -94,6 +95,6 @@ def load_backbone_weights(model: EBMDetector, path: Optional[PathLike]) -> None:
 
 
 def default_pretrained(name: str) -> Optional[Path]:
-    """``$PRETRAINED_DIR/<name>`` when the variable is set."""
-    root = os.environ.get(PRETRAINED_VARIABLE)
+    """``$PRETRAINED_DIR/<name>`` (or under ``pretrained_dir`` of the TOML path file) when set."""
+    root, _ = configured_path("pretrained_dir")
     return Path(root) / name if root else None
