@@ -1,19 +1,13 @@
-"""Run storage: torch and JSON files written atomically through :mod:`pytracking_ebm.io`."""
+"""Run storage: JSON files written atomically through :mod:`pytracking_ebm.io` (tensors go
+through :mod:`pytracking_ebm.checkpoint`)."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import torch
+from ..io import atomic_write_json
 
-from ..io import atomic_write, atomic_write_json
-
-__all__ = ["save_torch", "save_json", "load_json"]
-
-
-def save_torch(obj: Any, path: str) -> None:
-    """``torch.save`` atomically (objects must load with ``weights_only=True``)."""
-    atomic_write(path, lambda p: torch.save(obj, p))
+__all__ = ["save_json", "load_json"]
 
 
 def save_json(obj: Any, path: str) -> None:
