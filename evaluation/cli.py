@@ -14,7 +14,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence as SequenceABC
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Optional
 from .datasets import DATASETS, ROOT_VARIABLES, DatasetNotFoundError, get_dataset, resolve_name
 from .datasets import nfs, otb, uav20l, uav123
 from .metrics import CONVENTIONS, Evaluation
+from .paths import configured_path
 from .plots import FORMATS as PLOT_FORMATS
 from .plots import PLOT_KINDS, plot_all
 from .results import RESULTS_VARIABLE, default_results_root, parse_tracker, run_dirs
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="metrics as rows, trackers as columns (Table S8 layout)")
 
     p = sub.add_parser("pack", help="write a TrackingNet or GOT-10k test submission zip")
-    p.add_argument("--dataset", required=True, choices=("trackingnet", "got10k"))
+    p.add_argument("--dataset", required=True, choices=[n for n, info in DATASETS.items() if info.server_test])
     p.add_argument("--root", help="dataset root, used to check that every test sequence has "
                                   "results (optional)")
     p.add_argument("--results", type=Path, default=None,
@@ -151,7 +151,7 @@ def cmd_list(args: argparse.Namespace) -> None:
     if not args.dataset:
         print(f"{'dataset':<12} {'variable':<16} root")
         for name, info in DATASETS.items():
-            value = os.environ.get(info.variable)
+            value, _ = configured_path(f"{name}_dir")
             status = value if value else "(not set)"
             if value and not Path(value).is_dir():
                 status += " (missing)"

@@ -23,20 +23,20 @@ from typing import Optional, Union
 import numpy as np
 
 from .annotations import read_boxes, read_values
-from .datasets.common import configured_path
 from .files import atomic_write_bytes, usual_mode  # noqa: F401 - also importable from here
+from .paths import configured_path, variable_of
 from .sequence import Sequence
 
 PathLike = Union[str, os.PathLike]
 
-RESULTS_VARIABLE = "TRACKING_RESULTS_DIR"
+RESULTS_VARIABLE = variable_of("tracking_results_dir")
 FORMATS = ("pytracking", "got10k")
 
 
 def default_results_root() -> Path:
     """``$TRACKING_RESULTS_DIR``, else ``tracking_results_dir`` in the shared TOML path file,
     else ``./tracking_results``."""
-    value, _ = configured_path(RESULTS_VARIABLE)
+    value, _ = configured_path("tracking_results_dir")
     return Path(value or "tracking_results").expanduser()
 
 

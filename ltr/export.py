@@ -6,8 +6,8 @@
 The input is a training checkpoint (or a folder of them: the latest epoch). The output holds
 ``net`` (the state_dict, floating tensors in fp16), ``net_spec`` (JSON), ``run`` (the
 checkpoint's run description) and ``training`` (setting, command, seeds, epoch, last
-statistics); no optimiser state. :func:`pytracking.networks.load_network` reads it like a
-checkpoint and loads the weights back into an fp32 network.
+statistics); no optimiser state. :func:`ltr.load_network` reads it like a checkpoint and
+loads the weights back into an fp32 network.
 """
 from __future__ import annotations
 
@@ -19,17 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-import torch
-
-from pytracking_ebm.io import atomic_write
-
-from ltr.trainers import list_checkpoints
-from ltr.trainers.checkpoint import load_checkpoint
+from pytracking_ebm.checkpoint import EXPORT_FORMAT, list_checkpoints, load_checkpoint, save_state
 
 __all__ = ["EXPORT_FORMAT", "export_network", "main"]
 
 PathLike = Union[str, os.PathLike]
-EXPORT_FORMAT = "ltr-network-fp16-v1"
 
 
 def _latest(path: Path) -> Path:
@@ -73,8 +67,7 @@ def export_network(checkpoint: PathLike, out: PathLike, data_seed: Optional[str]
     net = {k: v.half() if v.is_floating_point() else v for k, v in state["net"].items()}
     payload = {"format": EXPORT_FORMAT, "net": net, "net_spec": state["net_spec"], "epoch": state.get("epoch"),
                "run": state.get("run"), "training": json.dumps(training, sort_keys=True, default=str)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(out, lambda tmp: torch.save(payload, tmp))
+    save_state(out, payload)
     return training
 
 

@@ -12,11 +12,10 @@ import argparse
 import sys
 from typing import Dict, List, Optional
 
+from evaluation.datasets import ALIASES, DATASETS, resolve_name
+
 import pytracking.parameter as parameter_package
 from ltr.admin.modules import format_listing, list_modules
-
-DATASETS = ("lasot", "trackingnet", "uav", "uav20l", "nfs", "otb", "got10k_test", "got10k_val", "synthetic",
-            "folder")
 
 
 def available_parameters() -> Dict[str, str]:
@@ -28,6 +27,15 @@ def parameters_listing() -> str:
     return format_listing(available_parameters(), "no tracker parameter files are installed (pytracking/parameter/<tracker>/<param>.py)")
 
 
+def dataset_name(name: str) -> str:
+    """``name`` if evaluation's registry knows it (a dataset or an alias such as ``got10k_val``)."""
+    try:
+        resolve_name(name)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python pytracking/run_tracker.py",
@@ -37,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("tracker", nargs="?", help="tracker name, e.g. dimp")
     parser.add_argument("param", nargs="?", help="parameter file, e.g. nce_plus")
-    parser.add_argument("--dataset", choices=DATASETS, default="synthetic", help="dataset (default: synthetic)")
+    parser.add_argument("--dataset", type=dataset_name, default="synthetic", metavar="NAME",
+                        help=f"one of {', '.join(DATASETS)}, or an alias ({', '.join(ALIASES)}); "
+                             "default: synthetic")
     parser.add_argument("--root", help="dataset root (default: the dataset's environment variable, e.g. LASOT_DIR)")
     parser.add_argument("--partial", action="store_true", help="track the sequences present on disk only")
     parser.add_argument("--sequence", nargs="+", metavar="NAME", help="only these sequences")

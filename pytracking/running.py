@@ -228,10 +228,10 @@ class TrackerConfig:
     def check(self) -> None:
         """Raise :class:`pytracking.networks.CheckpointMissing` if the network is not there, and
         :class:`pytracking.networks.CheckpointError` if it cannot be loaded (before any process starts)."""
-        from .networks import load_network, resolve_checkpoint
+        from .networks import load_named_network
         params = self.parameters()
         if hasattr(params, "checkpoint"):
-            load_network(resolve_checkpoint(self.checkpoint or params.checkpoint, getattr(params, "train_command", "")))
+            load_named_network(self.checkpoint or params.checkpoint, getattr(params, "train_command", ""))
 
     def inputs(self) -> Dict[str, Any]:
         """What a results folder records about this run (:mod:`pytracking.provenance`)."""

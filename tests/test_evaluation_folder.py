@@ -106,10 +106,20 @@ def test_absent_frames_and_nan_rows_follow_the_lasot_rules(own_data):
 
 def test_new_datasets_are_registered_everywhere(capsys):
     assert {"folder", "uav20l"} <= set(DATASETS)
-    assert {"folder", "uav20l"} <= set(run_tracker.DATASETS)
+    parser = run_tracker.build_parser()
+    for name in ("folder", "uav20l", "uav123", "uav", "got10k", "got10k_val", "got10k_test"):
+        assert parser.parse_args(["dimp", "nce_plus", "--dataset", name]).dataset == name
     assert evaluation.cli.main(["list"]) == 0
     listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()[1::2]}
     assert {"folder", "uav20l"} <= listed
+
+
+def test_run_tracker_rejects_unknown_dataset_listing_the_registry(capsys):
+    with pytest.raises(SystemExit):
+        run_tracker.build_parser().parse_args(["dimp", "nce_plus", "--dataset", "vot2018"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "unknown dataset 'vot2018'" in err
+    assert all(name in err for name in list(DATASETS) + ["got10k_val", "uav"])
 
 
 # ----------------------------------------------------------------------------- UAV20L

@@ -44,7 +44,7 @@ def test_resuming_a_checkpoint_of_another_setting_is_one_line(tmp_path, capsys):
     import json
 
     from ltr.trainers import save_checkpoint
-    from ltr.trainers.checkpoint import FORMAT
+    from pytracking_ebm.checkpoint import TRAINING_FORMAT as FORMAT
     folder = tmp_path / "checkpoints" / "dimp" / "nce"
     save_checkpoint({"format": FORMAT, "epoch": 1, "run": json.dumps({"setting": "dimp/nce_plus"})},
                     folder / "epoch_0001.pth")

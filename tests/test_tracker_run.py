@@ -10,9 +10,10 @@ import torch
 
 import evaluation.cli
 from evaluation import SYNTHETIC_LAYOUTS, get_dataset, read_results, write_synthetic_dataset
+from ltr import load_network
 from ltr.models import DiMPNetSpec, build_network
 from pytracking import run_tracker
-from pytracking.networks import CheckpointMissing, load_network, resolve_checkpoint
+from pytracking.networks import CheckpointMissing, resolve_checkpoint
 from pytracking.running import track_sequence
 from pytracking.tracker.dimp import DiMPTracker
 
@@ -184,7 +185,7 @@ def test_a_published_pytracking_network_loads_and_tracks(tmp_path, sequence):
     path = tmp_path / "super_dimp.pth"
     torch.save({"net": official_names(ours), "net_type": "dimpnet50"}, path)
     net, info = load_network(path, official_spec=spec)
-    assert info == {"official": True}
+    assert info.official and (info.setting, info.crop_size, info.epoch, info.training) == (None, None, None, None)
     for name, value in net.state_dict().items():
         assert torch.equal(value, ours[name]), name
     tracker = DiMPTracker(dataclasses.replace(parameters(), image_sample_size=128), net)

@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..paths import variable_of
 from ..sequence import Sequence
 from . import folder, got10k, lasot, nfs, otb, synthetic, trackingnet, uav20l, uav123
-from .common import ROOT_VARIABLES, DatasetNotFoundError, PathLike, dataset_root
+from .common import DatasetNotFoundError, PathLike, dataset_root
 
 
 @dataclass(frozen=True)
@@ -20,30 +21,36 @@ class DatasetInfo:
     """A registered dataset: how to name it, where its root comes from, how to read it."""
     name: str
     title: str
-    variable: str
     splits: tuple[str, ...]
     loader: Callable[..., list[Sequence]]
     description: str
+    #: the test ground truth is withheld: results go to the benchmark's server (``evaluation pack``)
+    server_test: bool = False
+
+    @property
+    def variable(self) -> str:
+        """The environment variable of the root (from the one table, :data:`evaluation.paths.PATH_VARIABLES`)."""
+        return variable_of(f"{self.name}_dir")
 
 
 DATASETS: dict[str, DatasetInfo] = {
-    "lasot": DatasetInfo("lasot", "LaSOT", "LASOT_DIR", ("test", "train", "all"), lasot.load,
+    "lasot": DatasetInfo("lasot", "LaSOT", ("test", "train", "all"), lasot.load,
                          "LaSOT, 280 test sequences (protocol II)"),
-    "trackingnet": DatasetInfo("trackingnet", "TrackingNet", "TRACKINGNET_DIR",
+    "trackingnet": DatasetInfo("trackingnet", "TrackingNet",
                                ("test", "train", "train_<k>"), trackingnet.load,
-                               "TrackingNet, 511 test sequences (hidden ground truth)"),
-    "uav123": DatasetInfo("uav123", "UAV123", "UAV123_DIR", (), uav123.load,
+                               "TrackingNet, 511 test sequences (hidden ground truth)", server_test=True),
+    "uav123": DatasetInfo("uav123", "UAV123", (), uav123.load,
                           "UAV123, 123 sequences"),
-    "uav20l": DatasetInfo("uav20l", "UAV20L", "UAV20L_DIR", (), uav20l.load,
+    "uav20l": DatasetInfo("uav20l", "UAV20L", (), uav20l.load,
                           "UAV20L, the 20 long sequences of the UAV123 download (root: UAV123's)"),
-    "nfs": DatasetInfo("nfs", "NfS", "NFS_DIR", (), nfs.load,
+    "nfs": DatasetInfo("nfs", "NfS", (), nfs.load,
                        "Need for Speed 30 fps, 100 sequences (official or pytracking layout)"),
-    "otb": DatasetInfo("otb", "OTB-100", "OTB_DIR", (), otb.load, "OTB-100, 100 sequences"),
-    "got10k": DatasetInfo("got10k", "GOT-10k", "GOT10K_DIR", ("val", "test", "train"),
-                          got10k.load, "GOT-10k, 180 val / 180 test sequences"),
-    "synthetic": DatasetInfo("synthetic", "Synthetic", "SYNTHETIC_DIR", (), synthetic.load_synthetic,
+    "otb": DatasetInfo("otb", "OTB-100", (), otb.load, "OTB-100, 100 sequences"),
+    "got10k": DatasetInfo("got10k", "GOT-10k", ("val", "test", "train"),
+                          got10k.load, "GOT-10k, 180 val / 180 test sequences", server_test=True),
+    "synthetic": DatasetInfo("synthetic", "Synthetic", (), synthetic.load_synthetic,
                              "a few short generated sequences (created on first use)"),
-    "folder": DatasetInfo("folder", "Folder", "FOLDER_DIR", (), folder.load,
+    "folder": DatasetInfo("folder", "Folder", (), folder.load,
                           "your own sequences: one subfolder of frames + groundtruth.txt each"),
 }
 
@@ -56,15 +63,26 @@ ALIASES: dict[str, tuple[str, Optional[str]]] = {
 }
 
 
+#: environment variable of each dataset's root (derived from :data:`DATASETS`)
+ROOT_VARIABLES: dict[str, str] = {name: info.variable for name, info in DATASETS.items()}
+
+
+def dataset_names() -> list[str]:
+    """Every name :func:`resolve_name` accepts: the registered datasets, then the aliases."""
+    return list(DATASETS) + list(ALIASES)
+
+
 def resolve_name(name: str) -> tuple[str, Optional[str]]:
-    """``(dataset, split)`` for a registered name or alias."""
+    """``(dataset, split)`` for a registered name or alias; a one-line ``ValueError`` listing
+    the valid names otherwise."""
     lowered = name.lower()
     for key in (lowered, lowered.replace("-", ""), lowered.replace("-", "_")):
         if key in DATASETS:
             return key, None
         if key in ALIASES:
             return ALIASES[key]
-    raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    raise ValueError(f"unknown dataset {name!r}; use one of {', '.join(DATASETS)} "
+                     f"(or an alias: {', '.join(ALIASES)})")
 
 
 def get_dataset(name: str, root: Optional[PathLike] = None, *, split: Optional[str] = None,
@@ -97,5 +115,5 @@ def get_dataset(name: str, root: Optional[PathLike] = None, *, split: Optional[s
 
 
 __all__ = ["ALIASES", "DATASETS", "DatasetInfo", "DatasetNotFoundError", "ROOT_VARIABLES",
-           "dataset_root", "folder", "get_dataset", "got10k", "lasot", "nfs", "otb", "resolve_name",
+           "dataset_names", "dataset_root", "folder", "get_dataset", "got10k", "lasot", "nfs", "otb", "resolve_name",
            "synthetic", "trackingnet", "uav20l", "uav123"]

@@ -9,78 +9,47 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional, Union
 
+from ..paths import MissingPathError, PathSettings, configured_path, default_env_file, variable_of
 from ..sequence import Sequence
 
 PathLike = Union[str, os.PathLike]
 
-#: environment variable holding each dataset's root directory
-ROOT_VARIABLES = {
-    "lasot": "LASOT_DIR",
-    "trackingnet": "TRACKINGNET_DIR",
-    "uav123": "UAV123_DIR",
-    "nfs": "NFS_DIR",
-    "otb": "OTB_DIR",
-    "got10k": "GOT10K_DIR",
-    "synthetic": "SYNTHETIC_DIR",
-    "uav20l": "UAV20L_DIR",
-    "folder": "FOLDER_DIR",
-}
 
-
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(MissingPathError):
     """A dataset root is not configured or does not exist."""
 
 
-def env_file() -> Path:
-    """The shared path file, ``$XDG_CONFIG_HOME/pytracking-ebm/env.toml`` (by default under
-    ``~/.config``); its top-level keys are the variables in lower case (``lasot_dir = "..."``)."""
-    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(config) / "pytracking-ebm" / "env.toml"
-
-
-def configured_path(variable: str) -> tuple[Optional[str], str]:
-    """``(value, where it came from)`` of a path setting: the environment variable, else the
-    lower-case key in ``env_file()``; ``(None, "")`` when neither sets it."""
-    value = os.environ.get(variable)
-    if value:
-        return value, f" (from {variable})"
-    path = env_file()
-    if path.is_file():
-        try:
-            import tomllib
-        except ImportError:            # Python < 3.11: the TOML file is not read
-            return None, ""
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"{path}: not valid TOML: {e}") from None
-        value = table.get(variable.lower())
-        if value:
-            return str(value), f" (from {variable.lower()} in {path})"
-    return None, ""
-
-
-def dataset_root(dataset: str, root: Optional[PathLike] = None) -> Path:
-    """The root directory of ``dataset``: ``root`` if given, else its environment variable,
-    else its key in the shared TOML path file (see ``env_file``)."""
-    variable = ROOT_VARIABLES[dataset]
+def dataset_root(dataset: str, root: Optional[PathLike] = None, paths: Optional[PathSettings] = None,
+                 flag: str = "--root") -> Path:
+    """The root directory of ``dataset`` (``lasot``, ``coco``, ...; its path key is
+    ``<dataset>_dir``): ``root`` if given, else the lookup of :mod:`evaluation.paths` (the
+    resolved ``paths`` when the caller has them, e.g. with ``ltr``'s ``--env`` file and flags).
+    ``flag`` is the option named in the error message."""
+    key = f"{dataset}_dir"
+    variable = variable_of(key)
     source = ""
     if root is None:
-        root, source = configured_path(variable)
+        if paths is not None:
+            value = paths.get(key)
+            root, source = value, (f" (from {paths.source.get(key, '?')})" if value else "")
+            env_file = paths.env_file or default_env_file()
+        else:
+            root, source = configured_path(key)
+            env_file = default_env_file()
         if root is None:
             raise DatasetNotFoundError(
                 f"{dataset}: dataset root not set; set {variable}=<dir>, add "
-                f"{variable.lower()} = \"<dir>\" to {env_file()}, or pass --root <dir>")
+                f"{key} = \"<dir>\" to {env_file}, or pass {flag} <dir>")
     root = Path(root).expanduser()
     if not root.is_dir():
         raise DatasetNotFoundError(f"{dataset}: dataset root {root}{source} is not a directory; "
-                                   f"set {variable} or pass --root <dir>")
+                                   f"set {variable} or pass {flag} <dir>")
     return root
 
 
-def read_data_lines(filename: str) -> list[str]:
-    """Non-comment lines of an embedded data file in ``evaluation/datasets/data``."""
-    text = resources.files("evaluation.datasets.data").joinpath(filename).read_text("utf-8")
+def read_data_lines(filename: str, package: str = "evaluation.datasets.data") -> list[str]:
+    """Non-comment lines of an embedded data file in ``package`` (default ``evaluation/datasets/data``)."""
+    text = resources.files(package).joinpath(filename).read_text("utf-8")
     return [line.rstrip("\n") for line in text.splitlines()
             if line.strip() and not line.startswith("#")]
 

@@ -25,8 +25,9 @@ import cv2
 import numpy as np
 
 from ..files import usual_mode
+from ..paths import configured_path
 from ..sequence import Sequence
-from .common import PathLike, configured_path
+from .common import PathLike
 from .got10k import load_split_dir
 
 #: object colours (B, G, R); the background keeps every channel at or below 110
@@ -246,7 +247,7 @@ def write_demo_dataset(root: PathLike, *, num_frames: int = SYNTHETIC_FRAMES,
 def default_synthetic_root() -> Path:
     """``$SYNTHETIC_DIR`` (or ``synthetic_dir`` in the shared TOML path file), else
     ``~/.cache/pytracking-ebm/synthetic``."""
-    value, _ = configured_path("SYNTHETIC_DIR")
+    value, _ = configured_path("synthetic_dir")
     if value:
         return Path(value).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

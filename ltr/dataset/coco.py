@@ -14,10 +14,12 @@ from typing import Optional
 
 import numpy as np
 from evaluation import Sequence
+from evaluation.datasets.common import dataset_root
+from evaluation.paths import flag_of
 
 from ltr.admin.environment import EnvSettings
 
-from .base import PathLike, TrackingDataset, resolve_root
+from .base import PathLike, TrackingDataset
 
 __all__ = ["COCO", "read_coco_instances", "CocoInstances"]
 
@@ -81,7 +83,7 @@ class COCO(TrackingDataset):
 
     def __init__(self, root: Optional[PathLike] = None, split: str = "train", version: str = "2017", *,
                  min_size: float = 8.0, env: Optional[EnvSettings] = None):
-        root = resolve_root(root, "coco_dir", "COCO", env)
+        root = dataset_root("coco", root, env, flag_of("coco_dir"))
         folder = f"{split}{version}"
         self.image_dir = root / folder if (root / folder).is_dir() else root / "images" / folder
         if not self.image_dir.is_dir():

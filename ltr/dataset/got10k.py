@@ -19,10 +19,12 @@ from typing import Iterable, Optional
 
 from evaluation import Sequence
 from evaluation.datasets import got10k as got10k_format
+from evaluation.datasets.common import dataset_root, drop_missing, read_data_lines
+from evaluation.paths import flag_of
 
 from ltr.admin.environment import EnvSettings
 
-from .base import PathLike, TrackingDataset, keep_present, read_split_file, resolve_root
+from .base import SPLIT_FILES, PathLike, TrackingDataset
 
 __all__ = ["GOT10k", "SPLITS", "split_sequences"]
 
@@ -35,7 +37,7 @@ def split_sequences(split: str) -> Optional[list[str]]:
         raise ValueError(f"got10k: unknown split {split!r} (use {', '.join(SPLITS)})")
     if split == "all":
         return None
-    return [f"GOT-10k_Train_{int(i) + 1:06d}" for i in read_split_file(f"got10k_{split}.txt")]
+    return [f"GOT-10k_Train_{int(i) + 1:06d}" for i in read_data_lines(f"got10k_{split}.txt", SPLIT_FILES)]
 
 
 class GOT10k(TrackingDataset):
@@ -53,7 +55,7 @@ class GOT10k(TrackingDataset):
     def __init__(self, root: Optional[PathLike] = None, split: str = "vottrain", *,
                  sequences: Optional[Iterable[str]] = None, partial: bool = False,
                  env: Optional[EnvSettings] = None):
-        root = resolve_root(root, "got10k_dir", "GOT-10k", env)
+        root = dataset_root("got10k", root, env, flag_of("got10k_dir"))
         self.train_dir = root / "train"
         on_disk = got10k_format.sequence_names(self.train_dir)
         names = split_sequences(split)
@@ -61,7 +63,9 @@ class GOT10k(TrackingDataset):
         if sequences is not None:
             wanted = set(sequences)
             names = [n for n in names if n in wanted]
-        super().__init__(root, keep_present(names, on_disk, f"GOT-10k {split}", self.train_dir, partial))
+        found = set(on_disk)
+        present = {n: n in found for n in names}
+        super().__init__(root, drop_missing(names, present, f"GOT-10k {split}", self.train_dir, partial))
         self.split = split
 
     def sequence(self, index: int) -> Sequence:

@@ -10,14 +10,16 @@ from typing import Iterable, Optional
 
 from evaluation import Sequence
 from evaluation.datasets import lasot as lasot_format
+from evaluation.datasets.common import dataset_root, drop_missing, read_data_lines
+from evaluation.paths import flag_of
 
 from ltr.admin.environment import EnvSettings
 
-from .base import PathLike, TrackingDataset, keep_present, read_split_file, resolve_root
+from .base import SPLIT_FILES, PathLike, TrackingDataset
 
 __all__ = ["LaSOT", "TRAIN_SEQUENCES"]
 
-TRAIN_SEQUENCES: list[str] = read_split_file("lasot_train_split.txt")
+TRAIN_SEQUENCES: list[str] = read_data_lines("lasot_train_split.txt", SPLIT_FILES)
 
 
 class LaSOT(TrackingDataset):
@@ -37,13 +39,13 @@ class LaSOT(TrackingDataset):
                  env: Optional[EnvSettings] = None):
         if split not in ("train", "test"):
             raise ValueError(f"lasot: unknown split {split!r} (use train or test)")
-        root = resolve_root(root, "lasot_dir", "LaSOT", env)
+        root = dataset_root("lasot", root, env, flag_of("lasot_dir"))
         names = list(TRAIN_SEQUENCES if split == "train" else lasot_format.TEST_SEQUENCES)
         if sequences is not None:
             wanted = set(sequences)
             names = [n for n in names if n in wanted]
-        present = [n for n in names if (lasot_format.sequence_dir(root, n) / "groundtruth.txt").is_file()]
-        super().__init__(root, keep_present(names, present, f"LaSOT {split}", root, partial))
+        present = {n: (lasot_format.sequence_dir(root, n) / "groundtruth.txt").is_file() for n in names}
+        super().__init__(root, drop_missing(names, present, f"LaSOT {split}", root, partial))
         self.split = split
 
     def sequence(self, index: int) -> Sequence:

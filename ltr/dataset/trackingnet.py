@@ -10,10 +10,12 @@ from typing import Iterable, Optional, Sequence as Seq
 
 from evaluation import Sequence
 from evaluation.datasets import trackingnet as trackingnet_format
+from evaluation.datasets.common import dataset_root
+from evaluation.paths import flag_of
 
 from ltr.admin.environment import EnvSettings
 
-from .base import PathLike, TrackingDataset, resolve_root
+from .base import PathLike, TrackingDataset
 
 __all__ = ["TrackingNet", "NUM_TRAIN_SETS"]
 
@@ -34,7 +36,7 @@ class TrackingNet(TrackingDataset):
     def __init__(self, root: Optional[PathLike] = None, set_ids: Optional[Seq[int]] = None, *,
                  sequences: Optional[Iterable[str]] = None, partial: bool = False,
                  env: Optional[EnvSettings] = None):
-        root = resolve_root(root, "trackingnet_dir", "TrackingNet", env)
+        root = dataset_root("trackingnet", root, env, flag_of("trackingnet_dir"))
         set_ids = list(range(NUM_TRAIN_SETS)) if set_ids is None else list(set_ids)
         bad = [k for k in set_ids if not (isinstance(k, int) and 0 <= k < NUM_TRAIN_SETS)]
         if bad:

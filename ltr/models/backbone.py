@@ -17,6 +17,8 @@ import torch
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
+from pytracking_ebm.checkpoint import load_state
+
 __all__ = ["ResNetBackbone", "PretrainedWeightsMissing", "load_imagenet_weights", "ARCHITECTURES", "layer_channels"]
 
 STAGES = ("conv1", "bn1", "layer1", "layer2", "layer3")
@@ -102,8 +104,8 @@ def load_imagenet_weights(backbone: ResNetBackbone, path: Union[str, os.PathLike
     path = Path(path).expanduser()
     if not path.is_file():
         raise PretrainedWeightsMissing(f"ImageNet {backbone.arch} weights not found at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state:
+    state = load_state(path, fix=f"pass torchvision's ImageNet {backbone.arch} state_dict")
+    if "state_dict" in state:
         state = state["state_dict"]
     state = {k: v for k, v in state.items() if k.split(".")[0] in STAGES}
     own = backbone.state_dict()

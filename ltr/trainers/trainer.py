@@ -20,8 +20,10 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .checkpoint import (FORMAT, capture_rng_state, checkpoint_path, list_checkpoints, load_checkpoint,
-                         restore_rng_state, save_checkpoint)
+from pytracking_ebm.checkpoint import TRAINING_FORMAT as FORMAT
+from pytracking_ebm.checkpoint import (capture_rng_state, checkpoint_path, list_checkpoints, load_checkpoint,
+                                       restore_rng_state, save_checkpoint)
+
 from .distributed import is_main_process, world_size
 from .stats_log import AverageStats, CsvLog, format_stats
 from .workspace import check_resumable, remove_stale_checkpoint_temps, set_aside_previous_run

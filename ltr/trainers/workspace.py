@@ -14,7 +14,7 @@ from pytracking_ebm.io import move_aside, remove_stale_temp_files
 
 PathLike = Union[str, os.PathLike]
 
-#: the names :func:`ltr.trainers.checkpoint.save_checkpoint` writes (for the temp-file clean-up)
+#: the names :func:`pytracking_ebm.checkpoint.save_checkpoint` writes (for the temp-file clean-up)
 CHECKPOINT_NAMES = r"epoch_\d{4,}\.pth"
 
 

@@ -7,18 +7,19 @@
     sweep     AP as a function of the step length λ (λ_size = 4 λ_pos), as Tables S2-S6
 
 The data root holds ``<split>/`` images and ``annotations/instances_<split>.json`` (COCO 2017:
-``train2017`` / ``val2017``); default ``$COCO_DIR``. ``--synthetic`` writes and uses the
+``train2017`` / ``val2017``); default ``$COCO_DIR`` (or ``coco_dir`` in the TOML path file, see
+``evaluation.paths``). ``--synthetic`` writes and uses the
 synthetic dataset (splits ``train`` / ``val``) with the small CPU model.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from evaluation.paths import configured_path, default_env_file
 
 from .hparams import METHODS, SWEEP_LAMBDA_POS, SYNTHETIC_TRAINING, TRAINING, resolve_method
 
@@ -31,9 +32,10 @@ def _data_root(args) -> Path:
     if args.synthetic:
         from .synthetic import write_synthetic_coco
         return write_synthetic_coco(args.data or SYNTHETIC_ROOT)
-    root = args.data or os.environ.get("COCO_DIR")
+    root = args.data or configured_path("coco_dir")[0]
     if not root:
-        raise FileNotFoundError("no dataset root: pass --data or set $COCO_DIR (or use --synthetic)")
+        raise FileNotFoundError(f"no dataset root: pass --data, set $COCO_DIR or add coco_dir = \"<dir>\" to "
+                                f"{default_env_file()} (or use --synthetic)")
     return Path(root)
 
 

@@ -1,9 +1,9 @@
 """Checkpoints: ``<name>.pt`` (state_dicts, step, RNG state) + ``<name>.json`` (how to rebuild).
 
-The ``.pt`` file holds only tensors and plain containers and is read with
-``torch.load(weights_only=True)``; the JSON holds the :class:`ModelSpec`, the method and the
-training settings. Both are written atomically (temporary file + rename), JSON last, so a
-checkpoint whose JSON exists is complete.
+The weights + spec layout of :mod:`pytracking_ebm.checkpoint`: the ``.pt`` file holds only
+tensors and plain containers and is read with ``torch.load(weights_only=True)``; the JSON
+holds the :class:`ModelSpec`, the method and the training settings. Both are written
+atomically, JSON last, so a checkpoint whose JSON exists is complete.
 
 Pretrained weights are local files only (nothing is downloaded): a torchvision Faster R-CNN
 state_dict (e.g. ``fasterrcnn_resnet50_fpn_coco-258fb6c6.pth``) for the whole detector, or a
@@ -16,43 +16,41 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
-import torch
+from evaluation.paths import configured_path, variable_of
 
-from ..io import atomic_write, atomic_write_json
+from ..checkpoint import CheckpointError, load_state, load_with_spec, save_with_spec
 from .model import EBMDetector, ModelSpec
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_detector_weights", "load_backbone_weights", "PRETRAINED_VARIABLE"]
 
 PathLike = Union[str, os.PathLike]
-PRETRAINED_VARIABLE = "PRETRAINED_DIR"
+PRETRAINED_VARIABLE = variable_of("pretrained_dir")
 
 
-def _paths(path: PathLike) -> Tuple[Path, Path]:
+def _weights_path(path: PathLike) -> Path:
+    """``<name>.pt`` for ``<name>``, ``<name>.pt`` or ``<name>.json``."""
     path = Path(path)
     stem = path.with_suffix("") if path.suffix in (".pt", ".json") else path
-    return stem.with_suffix(".pt"), stem.with_suffix(".json")
+    return stem.with_suffix(".pt")
 
 
 def save_checkpoint(path: PathLike, model: EBMDetector, info: Dict[str, Any],
                     state: Optional[Dict[str, Any]] = None) -> Path:
     """Write ``path`` (.pt) and its .json; ``state`` adds e.g. optimiser state, step, RNG state."""
-    pt, js = _paths(path)
-    pt.parent.mkdir(parents=True, exist_ok=True)
     payload = {"model": model.state_dict(), **(state or {})}
-    atomic_write(pt, lambda p: torch.save(payload, p))
-    doc = {"spec": json.loads(model.spec.to_json()), **info}
-    atomic_write_json(js, doc)
-    return pt
+    return save_with_spec(_weights_path(path), payload, {"spec": json.loads(model.spec.to_json()), **info})
 
 
 def load_checkpoint(path: PathLike, map_location: str = "cpu") -> Tuple[EBMDetector, Dict[str, Any], Dict[str, Any]]:
-    """``(model, info, state)`` from a checkpoint written by :func:`save_checkpoint`."""
-    pt, js = _paths(path)
-    if not js.exists() or not pt.exists():
-        raise FileNotFoundError(f"no complete checkpoint at {pt} (needs {pt.name} and {js.name})")
-    info = json.loads(js.read_text())
+    """``(model, info, state)`` from a checkpoint written by :func:`save_checkpoint`; a missing,
+    truncated or foreign file is a one-line :class:`~pytracking_ebm.checkpoint.CheckpointMissing`
+    or :class:`~pytracking_ebm.checkpoint.CheckpointError`."""
+    pt = _weights_path(path)
+    fix = "pass a checkpoint written by `python -m pytracking_ebm.detection train`"
+    state, info = load_with_spec(pt, map_location, fix=fix)
+    if "spec" not in info or "model" not in state:
+        raise CheckpointError(f"{pt} is not a detection checkpoint (no model spec or weights); {fix}")
     model = EBMDetector(ModelSpec.from_dict(info.pop("spec")))
-    state = torch.load(pt, map_location=map_location, weights_only=True)
     model.load_state_dict(state.pop("model"))
     return model.to(map_location), info, state
 
@@ -71,7 +69,7 @@ def load_detector_weights(model: EBMDetector, path: Optional[PathLike]) -> None:
     """Load a torchvision Faster R-CNN state_dict into ``model.detector`` (box predictor
     skipped when its class count differs)."""
     path = _existing(path, "Faster R-CNN weights", "--detector-weights")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_state(path, fix="pass torchvision's Faster R-CNN state_dict with --detector-weights")
     own = model.detector.state_dict()
     skipped = [k for k in state if k in own and state[k].shape != own[k].shape]
     for k in skipped:
@@ -86,7 +84,8 @@ def load_detector_weights(model: EBMDetector, path: Optional[PathLike]) -> None:
 def load_backbone_weights(model: EBMDetector, path: Optional[PathLike]) -> None:
     """Load a torchvision ResNet (ImageNet) state_dict into the backbone trunk (fc dropped)."""
     path = _existing(path, "ImageNet backbone weights", "--backbone-weights")
-    state = {k: v for k, v in torch.load(path, map_location="cpu", weights_only=True).items() if not k.startswith("fc.")}
+    weights = load_state(path, fix="pass torchvision's ResNet state_dict with --backbone-weights")
+    state = {k: v for k, v in weights.items() if not k.startswith("fc.")}
     missing, unexpected = model.detector.backbone.body.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ValueError(f"{path} is not a torchvision {model.spec.backbone} state_dict: "
@@ -94,6 +93,6 @@ def load_backbone_weights(model: EBMDetector, path: Optional[PathLike]) -> None:
 
 
 def default_pretrained(name: str) -> Optional[Path]:
-    """``$PRETRAINED_DIR/<name>`` when the variable is set."""
-    root = os.environ.get(PRETRAINED_VARIABLE)
+    """``$PRETRAINED_DIR/<name>`` (or under ``pretrained_dir`` of the TOML path file) when set."""
+    root, _ = configured_path("pretrained_dir")
     return Path(root) / name if root else None

@@ -7,14 +7,13 @@ M = 1024 candidates costs little more than the y branch and joint layers.
 """
 from __future__ import annotations
 
-import os
 from typing import Dict, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .storage import load_json, save_json, save_torch
+from ..checkpoint import CheckpointError, first_line, load_with_spec, save_with_spec
 
 __all__ = ["EnergyNet", "save_model", "load_model"]
 
@@ -82,27 +81,21 @@ class EnergyNet(nn.Module):
 
 def save_model(net: EnergyNet, path: str, info: Dict) -> None:
     """Write ``path`` (state_dict) and ``path`` with suffix .json (network spec + ``info``), atomically."""
-    save_torch(net.state_dict(), path)
-    save_json({"network": net.spec(), **info}, _json_path(path))
-
-
-def _json_path(path: str) -> str:
-    return os.path.splitext(path)[0] + ".json"
+    save_with_spec(path, net.state_dict(), {"network": net.spec(), **info})
 
 
 def load_model(path: str) -> Tuple[EnergyNet, Dict]:
-    """Load a network written by :func:`save_model`; returns it (in eval mode) and its JSON info."""
-    meta_path = _json_path(path)
-    for p in (path, meta_path):
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"checkpoint file {p} not found; pass the model.pt of a finished run (its .json must sit next to it)")
+    """Load a network written by :func:`save_model`; returns it (in eval mode) and its JSON info.
+
+    A missing, truncated or foreign file is a one-line :class:`~pytracking_ebm.checkpoint.CheckpointMissing`
+    or :class:`~pytracking_ebm.checkpoint.CheckpointError` that says how to get a good one.
+    """
+    fix = ("pass the model.pt of a finished run (its .json must sit next to it), or rerun "
+           "`python -m pytracking_ebm.regression1d run` with the same options to train it again")
+    state, meta = load_with_spec(path, fix=fix)
+    net = EnergyNet(**meta.get("network", {}))
     try:
-        meta = load_json(meta_path)
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        net = EnergyNet(**meta.get("network", {}))
         net.load_state_dict(state)
-    except Exception as err:  # a truncated or foreign file: the zip / JSON reader's error, in one line
-        text = (str(err).strip().splitlines() or [""])[0]
-        raise ValueError(f"not a complete checkpoint: {path} ({type(err).__name__}: {text}); rerun "
-                         f"`python -m pytracking_ebm.regression1d run` with the same options to train it again") from None
+    except RuntimeError as err:
+        raise CheckpointError(f"not a complete checkpoint: {path} ({first_line(err)}); {fix}") from None
     return net.eval(), meta

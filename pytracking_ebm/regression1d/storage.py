@@ -1,5 +1,5 @@
-"""Run storage: where a run's files live, and torch and JSON files written atomically
-through :mod:`pytracking_ebm.io`."""
+"""Run storage: where a run's files live, and JSON files written atomically through
+:mod:`pytracking_ebm.io` (tensors go through :mod:`pytracking_ebm.checkpoint`)."""
 from __future__ import annotations
 
 import json
@@ -7,11 +7,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import torch
+from ..io import atomic_write_json
 
-from ..io import atomic_write, atomic_write_json
-
-__all__ = ["Job", "run_dir", "save_torch", "save_json", "load_json"]
+__all__ = ["Job", "run_dir", "save_json", "load_json"]
 
 
 @dataclass(frozen=True)
@@ -25,11 +23,6 @@ class Job:
 def run_dir(results_dir: str, job: Job) -> str:
     """The folder of one run: ``<results_dir>/runs/d<dataset>/<method>/run<k>``."""
     return os.path.join(results_dir, "runs", f"d{job.dataset}", job.method, f"run{job.run:02d}")
-
-
-def save_torch(obj: Any, path: str) -> None:
-    """``torch.save`` atomically (objects must load with ``weights_only=True``)."""
-    atomic_write(path, lambda p: torch.save(obj, p))
 
 
 def save_json(obj: Any, path: str) -> None:

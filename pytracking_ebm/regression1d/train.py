@@ -22,12 +22,12 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 
+from ..checkpoint import CheckpointError, first_line, load_state, save_state
 from ..io import remove_stale_temp_files
 from ..losses import EBMLoss, make_loss
 from .datasets import DEFAULT_DATA_SEED, NUM_TRAIN, make_training_set
 from .hparams import TRAINING, loss_hparams
 from .network import EnergyNet
-from .storage import save_torch
 
 __all__ = ["RunConfig", "TrainResult", "make_config", "init_network", "train_epoch", "train"]
 
@@ -92,15 +92,14 @@ def read_checkpoint(path: str) -> Optional[Dict[str, Any]]:
     ``<path>.unreadable-<time>`` and saying so, when it cannot be read (a truncated write):
     the run then restarts from epoch 0, as ``ltr`` falls back past a damaged checkpoint."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(state, dict) or "config" not in state:
-            raise ValueError("no training state in it")
+        state = load_state(path)
+        if "config" not in state:
+            raise CheckpointError(f"{path} holds no training state of a 1D run")
         return state
-    except Exception as err:  # noqa: BLE001 - any reader error means the file is unusable
+    except CheckpointError as err:
         aside = f"{path}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
         os.replace(path, aside)
-        text = (str(err).strip().splitlines() or [""])[0]
-        print(f"warning: cannot read checkpoint {path} ({type(err).__name__}: {text}); restarting this run "
+        print(f"warning: cannot read checkpoint {path} ({first_line(err)}); restarting this run "
               f"from epoch 0 (the file is kept as {aside})", file=sys.stderr, flush=True)
         return None
 
@@ -139,9 +138,10 @@ def train(cfg: RunConfig, checkpoint: Optional[str] = None,
         result.epochs_done = epoch + 1
         result.epoch_losses.append(epoch_loss)
         if checkpoint is not None:
-            save_torch({"model": net.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
-                        "epoch": result.epochs_done, "train_time_s": result.train_time_s,
-                        "epoch_losses": result.epoch_losses, "config": json.dumps(cfg.to_json())}, checkpoint)
+            save_state(checkpoint, {"model": net.state_dict(), "optimizer": opt.state_dict(),
+                                    "generator": gen.get_state(), "epoch": result.epochs_done,
+                                    "train_time_s": result.train_time_s, "epoch_losses": result.epoch_losses,
+                                    "config": json.dumps(cfg.to_json())})
         if on_epoch_end is not None:
             on_epoch_end(result.epochs_done, epoch_loss)
     return net.eval(), result

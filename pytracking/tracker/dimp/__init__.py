@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pytracking.networks import load_network, resolve_checkpoint, training_crop_size
+from pytracking.networks import load_named_network
 
 from .dimp import DiMPTracker
 from .params import DiMPParams
@@ -22,9 +22,8 @@ def build(params: DiMPParams, device: str = "cpu", debug: int = 0, checkpoint: O
     Raises :class:`pytracking.networks.CheckpointMissing` with the training command when the
     network is not there.
     """
-    path = resolve_checkpoint(checkpoint or params.checkpoint, params.train_command)
-    net, info = load_network(path, device)
-    trained = training_crop_size(info)
+    path, net, info = load_named_network(checkpoint or params.checkpoint, params.train_command, device)
+    trained = info.crop_size
     if trained is not None and trained != params.image_sample_size:
         print(f"note: {path} was trained on {trained}-pixel crops; this parameter file tracks with "
               f"{params.image_sample_size}-pixel crops")
