@@ -43,6 +43,7 @@ import torch  # noqa: E402
 
 from ltr.data import DiMPSampler, available_backends, build_dimp_pipeline, read_image  # noqa: E402
 from ltr.dataset import write_synthetic_training_data  # noqa: E402
+from ltr.train_settings.dimp import paper_settings  # noqa: E402
 
 
 def whole_samples(sampler: DiMPSampler, backends: list[str], n: int) -> dict[str, float]:
@@ -80,7 +81,7 @@ def parts(sampler: DiMPSampler, backend: str, n: int) -> dict[str, float]:
         proc.to_tensors(crops, rng)
         t4 = time.perf_counter()
         boxes_t = torch.from_numpy(all_boxes).float()
-        proc.proposals(boxes_t[3:], torch.Generator().manual_seed(index))
+        proc.candidates(boxes_t[3:], torch.Generator().manual_seed(index))
         t5 = time.perf_counter()
         proc.labels(boxes_t[:3]), proc.labels(boxes_t[3:])
         t6 = time.perf_counter()
@@ -151,7 +152,9 @@ def main() -> None:
     start = time.perf_counter()
     write_synthetic_training_data(folder, num_frames=args.frames, image_size=(width, height))
     print(f"synthetic data in {folder} ({width}x{height}, ready in {time.perf_counter() - start:.1f} s)")
-    data = build_dimp_pipeline("nce_plus", synthetic_dir=folder, num_workers=0)
+    s = paper_settings("nce_plus")
+    s.num_workers = 0
+    data = build_dimp_pipeline(s, "nce_plus", synthetic_dir=folder)
     sampler = data.train_sampler
     backends = list(available_backends())
     if "jpeg4py" not in backends:

@@ -17,15 +17,23 @@ head comparatively expensive. Run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
-import numpy as np
-import torch
+# Run as a script, this folder comes first on sys.path (benchmarks/evaluation.py would shadow
+# the evaluation package); the repository root goes first instead, so that the code measured
+# is this checkout's even where another checkout is installed (pip install -e elsewhere).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
-from pytracking_ebm.detection.hparams import METHODS
-from pytracking_ebm.detection.model import ModelSpec, build_model
-from pytracking_ebm.detection.report import training_cost
-from pytracking_ebm.detection.synthetic import CLASSES, render_image
-from pytracking_ebm.detection.train import synthetic_spec
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from pytracking_ebm.detection.hparams import METHODS  # noqa: E402
+from pytracking_ebm.detection.model import ModelSpec, build_model  # noqa: E402
+from pytracking_ebm.detection.report import training_cost  # noqa: E402
+from pytracking_ebm.detection.synthetic import CLASSES, render_image  # noqa: E402
+from pytracking_ebm.detection.train import synthetic_spec  # noqa: E402
 
 PAPER_COST = {"ml_is": 1.03, "ml_mcmc_1": 2.47, "ml_mcmc_4": 7.05, "ml_mcmc_8": 13.3, "kld_is": 1.02,
               "nce": 1.04, "dsm": 3.84, "nce_plus": 1.09}

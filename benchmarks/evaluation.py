@@ -28,9 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-# This script is itself called evaluation.py; keep its folder from shadowing the package.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
+# Run as a script, this folder comes first on sys.path (this script, evaluation.py, would
+# shadow the evaluation package); the repository root goes first instead, so that the code measured
+# is this checkout's even where another checkout is installed (pip install -e elsewhere).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 from evaluation import (TrackerSpec, evaluate, get_dataset, load_tracker_results, plot_all,  # noqa: E402
                         results_table, write_table)

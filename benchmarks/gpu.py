@@ -46,7 +46,7 @@ import torch  # noqa: E402
 from ltr.actors import TrackingActor  # noqa: E402
 from ltr.dataset import write_synthetic_training_data  # noqa: E402
 from ltr.models import DiMPNetSpec, build_network  # noqa: E402
-from ltr.train_settings.dimp._base import build_box_loss, build_data, build_optimizer, set_crop_size  # noqa: E402
+from ltr.training import build_box_loss, build_data, build_optimizer, set_crop_size  # noqa: E402
 from pytracking_ebm.io import atomic_write_json, atomic_write_text  # noqa: E402
 
 PAPER_SAMPLES = 50 * 40_000  # 50 epochs of 40 000 samples

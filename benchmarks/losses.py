@@ -17,15 +17,23 @@ machine give spin-wait noise larger than the losses themselves.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 from typing import Callable, Dict
 
-import torch
-from torchvision.ops import roi_align
+# Run as a script, this folder comes first on sys.path (benchmarks/evaluation.py would shadow
+# the evaluation package); the repository root goes first instead, so that the code measured
+# is this checkout's even where another checkout is installed (pip install -e elsewhere).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
-from pytracking_ebm.losses import SampledLoss, make_loss, paper_hparams
-from pytracking_ebm.ops import prroi_pool2d
+import torch  # noqa: E402
+from torchvision.ops import roi_align  # noqa: E402
+
+from pytracking_ebm.losses import SampledLoss, make_loss, paper_hparams  # noqa: E402
+from pytracking_ebm.ops import prroi_pool2d  # noqa: E402
 
 TRACKING_LOSSES = {   # the paper's tracking values (pytracking_ebm/paper.py); the rest use the tracking M = 128
     **{name: paper_hparams(name, "tracking") for name in ("ml_is", "kld_is", "nce", "nce_plus")},

@@ -12,16 +12,24 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
+import sys
 import time
 from typing import Dict, List
 
-import torch
+# Run as a script, this folder comes first on sys.path (benchmarks/evaluation.py would shadow
+# the evaluation package); the repository root goes first instead, so that the code measured
+# is this checkout's even where another checkout is installed (pip install -e elsewhere).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
-from pytracking_ebm.losses import make_loss
-from pytracking_ebm.regression1d.datasets import make_training_set
-from pytracking_ebm.regression1d.hparams import METHODS, TRAINING
-from pytracking_ebm.regression1d.train import init_network, make_config, train_epoch
+import torch  # noqa: E402
+
+from pytracking_ebm.losses import make_loss  # noqa: E402
+from pytracking_ebm.regression1d.datasets import make_training_set  # noqa: E402
+from pytracking_ebm.regression1d.hparams import METHODS, TRAINING  # noqa: E402
+from pytracking_ebm.regression1d.train import init_network, make_config, train_epoch  # noqa: E402
 
 
 def time_per_batch(method: str, dataset: int, batches: int, num_samples: int) -> float:

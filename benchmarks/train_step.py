@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -21,11 +22,18 @@ import sys
 import time
 from typing import Dict
 
-import torch
+# Run as a script, this folder comes first on sys.path (benchmarks/evaluation.py would shadow
+# the evaluation package); the repository root goes first instead, so that the code measured
+# is this checkout's even where another checkout is installed (pip install -e elsewhere).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
-from ltr.actors import TrackingActor, random_batch
-from ltr.models import build_network
-from ltr.train_settings.dimp._base import build_box_loss, paper_settings, set_crop_size
+import torch  # noqa: E402
+
+from ltr.actors import TrackingActor, random_batch  # noqa: E402
+from ltr.models import build_network  # noqa: E402
+from ltr.train_settings.dimp import paper_settings  # noqa: E402
+from ltr.training import build_box_loss, set_crop_size  # noqa: E402
 
 LOSSES = ("kld_is", "nce", "nce_plus")   # with the paper's tracking hyper-parameters (pytracking_ebm/paper.py)
 

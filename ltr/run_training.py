@@ -13,7 +13,9 @@ import sys
 from typing import Dict, List, Optional
 
 import ltr.train_settings as train_settings
+from ltr.admin import add_env_arguments
 from ltr.admin.modules import format_listing, list_modules
+from ltr.training import run
 
 
 def available_settings() -> Dict[str, str]:
@@ -26,9 +28,7 @@ def settings_listing() -> str:
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every setting's ``run(args)`` understands."""
-    from ltr.admin import add_env_arguments
-
+    """The options :func:`ltr.training.run` understands."""
     g = parser.add_argument_group("training (flags override the setting)")
     g.add_argument("--workers", type=int, help="data loader worker processes")
     g.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
@@ -72,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"run_training.py: unknown setting {name!r}; available:\n{settings_listing()}", file=sys.stderr)
         return 2
     setting = importlib.import_module(f"ltr.train_settings.{args.module}.{args.setting}")
-    return setting.run(args) or 0
+    return run(setting.settings(), args)
 
 
 if __name__ == "__main__":

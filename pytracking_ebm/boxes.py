@@ -1,4 +1,4 @@
-"""Box parameterisations used throughout the project.
+"""Box parameterisations used throughout the project, and the IoU of two boxes.
 
 All boxes are tensors whose last dimension has size 4; leading dimensions are free.
 
@@ -26,6 +26,7 @@ __all__ = [
     "cxcywh_to_xywh",
     "xywh_to_rel",
     "rel_to_xywh",
+    "box_iou_xywh",
 ]
 
 
@@ -84,3 +85,12 @@ def rel_to_xywh(rel: Tensor, ref_size: Optional[Tensor] = None) -> Tensor:
         ref_size = size
     centre = rel[..., :2] * ref_size
     return torch.cat((centre - 0.5 * size, size), dim=-1)
+
+
+def box_iou_xywh(a: Tensor, b: Tensor) -> Tensor:
+    """IoU of boxes ``[x, y, w, h]`` (continuous coordinates), broadcast over leading dims."""
+    tl = torch.maximum(a[..., :2], b[..., :2])
+    br = torch.minimum(a[..., :2] + a[..., 2:], b[..., :2] + b[..., 2:])
+    inter = (br - tl).clamp(min=0).prod(-1)
+    union = a[..., 2:].prod(-1) + b[..., 2:].prod(-1) - inter
+    return inter / union.clamp(min=1e-12)

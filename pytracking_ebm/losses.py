@@ -223,6 +223,23 @@ class Samples:
         return Samples(self.y.to(*args, **kwargs), self.log_q.to(*args, **kwargs),
                        None if self.log_p is None else self.log_p.to(*args, **kwargs))
 
+    def __getitem__(self, index) -> "Samples":
+        """The samples of the examples ``index`` selects (an index over the leading dims)."""
+        return Samples(self.y[index], self.log_q[index], None if self.log_p is None else self.log_p[index])
+
+    def pin_memory(self) -> "Samples":
+        """Page-locked copies (what a DataLoader with ``pin_memory=True`` calls)."""
+        return Samples(self.y.pin_memory(), self.log_q.pin_memory(),
+                       None if self.log_p is None else self.log_p.pin_memory())
+
+    @staticmethod
+    def stack(items: Sequence["Samples"], dim: int = 0) -> "Samples":
+        """``torch.stack`` of each field (a batch of examples; all have ``log_p`` or none)."""
+        if len({s.log_p is None for s in items}) > 1:
+            raise ValueError("cannot stack samples with and without log_p (samples of different losses)")
+        return Samples(torch.stack([s.y for s in items], dim), torch.stack([s.log_q for s in items], dim),
+                       None if items[0].log_p is None else torch.stack([s.log_p for s in items], dim))
+
 
 class EBMLoss(ABC):
     """A training loss for ``f(x, y)``: ``loss(energy, y_gt) -> scalar``."""
@@ -244,7 +261,13 @@ class EBMLoss(ABC):
 
 
 class SampledLoss(EBMLoss):
-    """A loss computed from scores at sampled candidates (ML-IS, KLD-IS, NCE, NCE+)."""
+    """A loss computed from scores at sampled candidates (ML-IS, KLD-IS, NCE, NCE+).
+
+    ``first_is_target``: whether candidate 0 of :meth:`sample` is the ground truth (or, for
+    NCE+, its perturbation) rather than a draw from the proposal distribution.
+    """
+
+    first_is_target = True
 
     def __init__(self, sigmas: Sequence[float], num_samples: int):
         _check_count(num_samples, "num_samples")
@@ -288,6 +311,7 @@ class KLDIS(SampledLoss):
     """KLD-IS; ``sigmas`` are the proposal widths, ``sigma`` the width of the target p(y|y_i)."""
 
     name = "kld_is"
+    first_is_target = False
 
     def __init__(self, sigmas: Sequence[float], num_samples: int, sigma: float):
         super().__init__(sigmas, num_samples)

@@ -6,7 +6,10 @@ import torch
 
 from ltr.actors import TrackingActor, check_batch, random_batch
 from ltr.models import DiMPNetSpec, build_network
+from ltr.train_settings.dimp import paper_settings
+from ltr.training import build_optimizer
 from pytracking_ebm import make_loss
+from pytracking_ebm.boxes import box_iou_xywh, rel_to_xywh, xywh_to_rel
 
 
 WEIGHTS = {"box": 0.01, "test_clf": 100.0, "test_init_clf": 100.0, "test_iter_clf": 400.0}
@@ -15,7 +18,7 @@ LOSSES = {"kld_is": dict(sigma=0.05), "nce": {}, "nce_plus": dict(beta=0.1)}
 
 def setup(name, seed=0, num_samples=8, batch_size=2):
     torch.manual_seed(seed)
-    net = build_network(DiMPNetSpec.tiny())
+    net = build_network(DiMPNetSpec.tiny(frozen_layers=paper_settings(name).net.frozen_layers))
     loss = make_loss(name, sigmas=(0.05, 0.5), num_samples=num_samples, **LOSSES[name])
     batch = random_batch(loss, batch_size=batch_size, image_size=64, num_train=2, num_test=1,
                          generator=torch.Generator().manual_seed(seed))
@@ -64,7 +67,6 @@ def test_label_size_mismatch_is_a_clear_error():
 
 
 def test_frozen_layers_unchanged_after_a_training_step():
-    from ltr.train_settings.dimp._base import build_optimizer, paper_settings
     net, loss, batch = setup("kld_is", batch_size=2)
     frozen = ("conv1", "bn1", "layer1", "layer2")
     assert net.spec.frozen_layers == list(frozen)
@@ -97,8 +99,7 @@ def test_mixed_precision_step_is_finite():
 
 
 def test_iou_regression_targets_are_twice_the_iou_minus_one():
-    from ltr.actors import IoURegression, box_iou_xywh
-    from pytracking_ebm.boxes import rel_to_xywh, xywh_to_rel
+    from ltr.actors import IoURegression
     loss = IoURegression(sigmas=(0.1, 0.3), num_samples=5)
     gt = torch.tensor([[10.0, 20.0, 40.0, 30.0]], dtype=torch.float64)
     samples = loss.sample(xywh_to_rel(gt), generator=torch.Generator().manual_seed(0))

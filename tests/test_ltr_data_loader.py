@@ -3,10 +3,13 @@ import cv2
 import pytest
 import torch
 
+from ltr.actors import check_batch
 from ltr.data import build_dimp_pipeline
 from ltr.data.loader import EpochIndexSampler
 from ltr.data.show import main as show_main
 from ltr.dataset import write_synthetic_training_data
+from ltr.train_settings.dimp import paper_settings
+from pytracking_ebm.losses import Samples
 
 
 @pytest.fixture(scope="module")
@@ -18,27 +21,32 @@ def synthetic(tmp_path_factory):
 
 @pytest.mark.parametrize("loss, candidates", [("nce_plus", 129), ("kld_is", 128)])
 def test_a_batch_of_20_has_the_shapes_of_the_batch_contract(synthetic, loss, candidates):
-    data = build_dimp_pipeline(loss, synthetic_dir=synthetic, num_workers=0, samples_per_epoch=20)
+    s = paper_settings(loss)
+    s.num_workers, s.samples_per_epoch = 0, 20
+    data = build_dimp_pipeline(s, loss, synthetic_dir=synthetic)
     batch = next(iter(data.train_loader))
+    check_batch(batch)
+    c = batch.pop("test_candidates")
+    assert isinstance(c, Samples) and c.y.shape == (3, 20, candidates, 4) and c.log_q.shape == (3, 20, candidates)
+    assert (c.log_p is None) == (loss != "kld_is") and (c.log_p is None or c.log_p.shape == (3, 20, candidates))
     expected = {"train_images": (3, 20, 3, 352, 352), "test_images": (3, 20, 3, 352, 352),
                 "train_anno": (3, 20, 4), "test_anno": (3, 20, 4),
-                "train_label": (3, 20, 23, 23), "test_label": (3, 20, 23, 23),
-                "test_proposals": (3, 20, candidates, 4), "test_proposals_log_q": (3, 20, candidates)}
-    if loss == "kld_is":
-        expected["test_proposals_log_p"] = (3, 20, candidates)
+                "train_label": (3, 20, 23, 23), "test_label": (3, 20, 23, 23)}
     assert {k: tuple(v.shape) for k, v in batch.items()} == expected
-    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in batch.values())
+    values = [*batch.values(), *(v for v in (c.y, c.log_q, c.log_p) if v is not None)]
+    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in values)
     assert (batch["test_anno"][..., 2:] > 0).all()
 
 
 def test_workers_give_the_same_batches_and_epochs_differ(synthetic):
     def batches(workers):
-        data = build_dimp_pipeline("nce", synthetic_dir=synthetic, num_workers=workers, batch_size=2,
-                                   samples_per_epoch=4, output_size=64, feature_size=4)   # small shared memory
-        loader = data.train_loader
-        epochs = [[b["test_proposals"] for b in loader] for _ in range(2)]
+        s = paper_settings("nce")
+        s.num_workers, s.batch_size, s.samples_per_epoch = workers, 2, 4
+        s.processing.update(output_size=64, feature_size=4)   # small shared memory
+        loader = build_dimp_pipeline(s, "nce", synthetic_dir=synthetic).train_loader
+        epochs = [[b["test_candidates"].y for b in loader] for _ in range(2)]
         loader.set_epoch(1)
-        return epochs, [b["test_proposals"] for b in loader]
+        return epochs, [b["test_candidates"].y for b in loader]
 
     (serial, again), (parallel, again_parallel) = batches(0), batches(2)
     assert len(serial[0]) == 2

@@ -10,7 +10,8 @@ from ltr.data.labels import gaussian_label
 from ltr.data.pipeline import as_box_loss, build_dimp_processing
 from ltr.data.processing import FrameSet
 from ltr.data.transforms import flip_boxes, flip_image
-from pytracking_ebm.boxes import xywh_to_rel
+from ltr.train_settings.dimp import paper_settings
+from pytracking_ebm.boxes import rel_to_xywh, xywh_to_rel
 from pytracking_ebm.losses import make_loss
 from pytracking_ebm.proposals import GaussianMixture
 
@@ -76,28 +77,28 @@ def test_flip_moves_the_box_with_the_image_and_commutes_with_the_crop():
 
 @pytest.mark.parametrize("loss", ["kld_is", "nce", "nce_plus"])
 def test_candidates_have_the_mixture_spread_and_densities(loss):
-    proc = build_dimp_processing(loss)
+    proc = build_dimp_processing(paper_settings(loss), loss)
     gt = torch.tensor([[100.0, 120.0, 60.0, 40.0], [150.0, 140.0, 30.0, 90.0]])
-    out = proc.proposals(gt, torch.Generator().manual_seed(0))
+    out = proc.candidates(gt, torch.Generator().manual_seed(0))
     first = 0 if loss == "kld_is" else 1
-    assert out["test_proposals"].shape == (2, 128 + first, 4)
-    assert ("test_proposals_log_p" in out) == (loss == "kld_is")
-    gt64 = gt.double()
-    rel = xywh_to_rel(out["test_proposals"].double(), ref_size=gt64[:, None, 2:])
-    centre = xywh_to_rel(gt64)
+    assert proc.box_loss.first_is_target == bool(first)
+    assert out.y.shape == (2, 128 + first, 4) and out.y.dtype == torch.float32
+    assert (out.log_p is not None) == (loss == "kld_is")
+    rel = out.y.double()                       # the relative box space, reference = each ground truth
+    centre = xywh_to_rel(gt.double())
     mixture = GaussianMixture((0.05, 0.5))
-    np.testing.assert_allclose(out["test_proposals_log_q"].double(), mixture.log_prob(rel, centre), atol=2e-3)
+    np.testing.assert_allclose(out.log_q.double(), mixture.log_prob(rel, centre), atol=2e-3)
     if loss == "kld_is":
-        np.testing.assert_allclose(out["test_proposals_log_p"].double(),
-                                   GaussianMixture([0.05]).log_prob(rel, centre), atol=2e-2, rtol=1e-4)
+        np.testing.assert_allclose(out.log_p.double(), GaussianMixture([0.05]).log_prob(rel, centre),
+                                   atol=2e-2, rtol=1e-4)
     if loss == "nce":
-        torch.testing.assert_close(out["test_proposals"][:, 0], gt)
+        torch.testing.assert_close(rel_to_xywh(out.y[:, 0], ref_size=gt[:, 2:]), gt)
     if loss == "nce_plus":
         offset = (rel[:, 0] - centre).abs()
         assert (offset > 0).any() and (offset < 4 * 0.1 * 0.5).all()
     # empirical spread in the relative space: a 50/50 mixture of sigma 0.05 and 0.5
-    many = proc.proposals(gt[:1].repeat(40, 1), torch.Generator().manual_seed(1))["test_proposals"].double()
-    offsets = (xywh_to_rel(many[:, first:], ref_size=gt64[:1, None, 2:]) - centre[:1]).reshape(-1, 4)
+    many = proc.candidates(gt[:1].repeat(40, 1), torch.Generator().manual_seed(1)).y.double()
+    offsets = (many[:, first:] - centre[:1]).reshape(-1, 4)
     assert offsets.mean(0).abs().max() < 0.03
     np.testing.assert_allclose(offsets.std(0), math.sqrt((0.05 ** 2 + 0.5 ** 2) / 2), rtol=0.06)
     inner = (offsets.abs() < 0.2).all(dim=1).double().mean()         # the narrow component, mostly
@@ -134,12 +135,15 @@ def test_label_peaks_at_the_target_centre_on_the_23x23_score_grid():
 def test_processing_output_matches_the_batch_contract_and_the_boxes_stay_on_the_target():
     image, box = scene(320, 240, (140, 100, 40, 30))
     frames = FrameSet([image] * 3, np.tile(box, (3, 1)), [image] * 3, np.tile(box, (3, 1)))
-    proc = build_dimp_processing("nce_plus", brightness_jitter=0.0, grayscale_prob=0.0)
+    s = paper_settings("nce_plus")
+    s.processing.update(brightness_jitter=0.0, grayscale_prob=0.0)
+    proc = build_dimp_processing(s, "nce_plus")
     out = proc(frames, np.random.default_rng(0), torch.Generator().manual_seed(0))
+    candidates = out.pop("test_candidates")
+    assert (candidates.y.shape, candidates.log_q.shape, candidates.log_p) == ((3, 129, 4), (3, 129), None)
     shapes = {k: tuple(v.shape) for k, v in out.items()}
     assert shapes == {"train_images": (3, 3, 352, 352), "test_images": (3, 3, 352, 352), "train_anno": (3, 4),
-                      "test_anno": (3, 4), "test_proposals": (3, 129, 4), "test_proposals_log_q": (3, 129),
-                      "train_label": (3, 23, 23), "test_label": (3, 23, 23)}
+                      "test_anno": (3, 4), "train_label": (3, 23, 23), "test_label": (3, 23, 23)}
     mean, std = torch.tensor(proc.mean).view(3, 1, 1), torch.tensor(proc.std).view(3, 1, 1)
     for kind in ("train", "test"):
         for k in range(3):

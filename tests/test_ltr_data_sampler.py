@@ -1,4 +1,6 @@
 """The DiMP sampler: dataset weights, frame gaps, usable frames only, determinism, bad input."""
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from ltr.data.image import ImageReadError
 from ltr.data.pipeline import build_dimp_processing
 from ltr.data.sampler import DiMPSampler, NoUsableSequenceError, sample_frame_ids
 from ltr.dataset import TrackingDataset
+from ltr.train_settings.dimp import paper_settings
 
 
 class FakeDataset(TrackingDataset):
@@ -116,7 +119,9 @@ def test_a_sample_depends_only_on_the_seed_and_its_index(tmp_path):
     rng = np.random.default_rng(0)
     cv2.imwrite(str(path), rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
     data = FakeDataset("a", [(np.ones(40), None), (np.ones(30), None)], frame=str(path))
-    proc = build_dimp_processing("nce_plus", output_size=64, feature_size=4)
+    s = paper_settings("nce_plus")
+    s.processing.update(output_size=64, feature_size=4)
+    proc = build_dimp_processing(s, "nce_plus")
 
     def make(seed):
         return DiMPSampler([data], [1], proc, 10, seed=seed)
@@ -126,6 +131,8 @@ def test_a_sample_depends_only_on_the_seed_and_its_index(tmp_path):
     b = [second[i] for i in (7, 5, 2)]                       # other order, other object
     for x, y in zip(a, [b[1], b[2], b[0]]):
         for key in x:
-            torch.testing.assert_close(x[key], y[key], rtol=0, atol=0)
-    assert not torch.equal(a[0]["test_proposals"], a[1]["test_proposals"])
-    assert not torch.equal(make(4)[5]["test_proposals"], a[0]["test_proposals"])
+            value, other = (dataclasses.astuple(x[key]), dataclasses.astuple(y[key])) if key == "test_candidates" \
+                else (x[key], y[key])
+            torch.testing.assert_close(value, other, rtol=0, atol=0)
+    assert not torch.equal(a[0]["test_candidates"].y, a[1]["test_candidates"].y)
+    assert not torch.equal(make(4)[5]["test_candidates"].y, a[0]["test_candidates"].y)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from ltr.models import DiMPNetSpec
-from ltr.train_settings.dimp import _base
+from ltr import training
+from ltr.train_settings.dimp import paper_settings
 from pytracking_ebm.losses import KLDIS, NCE, NCEPlus
 
 FROZEN = ("conv1", "bn1", "layer1", "layer2")
@@ -23,7 +24,7 @@ def settings(name):
 
 
 def build(s, synthetic_dir, tmp_path):
-    return _base.build_trainer(s, "dimp/test", tmp_path, torch.device("cpu"), synthetic_dir=synthetic_dir)
+    return training.build_trainer(s, "dimp/test", tmp_path, torch.device("cpu"), synthetic_dir=synthetic_dir)
 
 
 @pytest.mark.filterwarnings("ignore:This DataLoader will create")  # 8 workers are configured, never started
@@ -75,10 +76,10 @@ def test_the_three_paper_settings_differ_only_in_the_box_loss():
     ref = settings("kld_is").to_dict()
     for name, cls in (("kld_is", KLDIS), ("nce", NCE), ("nce_plus", NCEPlus)):
         s = settings(name)
-        assert type(_base.build_box_loss(s)) is cls
+        assert type(training.build_box_loss(s)) is cls
         diff = {k for k, v in s.to_dict().items() if v != ref[k]}
         assert diff <= {"box_loss", "box_loss_params", "description"}, diff
-    assert _base.build_box_loss(settings("kld_is")).sigma == 0.05
+    assert training.build_box_loss(settings("kld_is")).sigma == 0.05
 
 
 @pytest.mark.filterwarnings("ignore:This DataLoader will create")
@@ -115,7 +116,7 @@ def test_synthetic_overrides_are_recorded():
     s = settings("nce_plus")
     args = argparse.Namespace(synthetic=True, epochs=None, samples_per_epoch=None, batch_size=3, workers=None,
                               seed=None)
-    changed = _base.apply_overrides(s, args)
+    changed = training.apply_overrides(s, args)
     assert changed["batch_size"] == 3 and s.batch_size == 3 and s.epochs == 2 and s.num_workers == 0
     assert s.processing["output_size"] == 176 and s.processing["feature_size"] == 11
     assert changed["crop_size"] == 176
@@ -125,7 +126,7 @@ def test_one_epoch_on_synthetic_data_end_to_end(synthetic_dir, tmp_path):
     s = settings("kld_is")
     s.net = DiMPNetSpec.tiny()
     s.box_loss_params["num_samples"] = 8
-    _base.set_crop_size(s, 64)
+    training.set_crop_size(s, 64)
     s.batch_size, s.samples_per_epoch, s.val_samples_per_epoch, s.val_interval, s.num_workers = 2, 4, 2, 1, 0
     trainer = build(s, synthetic_dir, tmp_path)
     trainer.progress = False
@@ -140,17 +141,18 @@ import sys
 from pathlib import Path
 import torch
 from ltr.models import DiMPNetSpec
-from ltr.train_settings.dimp import _base
+from ltr import training
+from ltr.train_settings.dimp import paper_settings
 from ltr.trainers.distributed import cleanup, init_distributed
 torch.set_num_threads(1)
 device = init_distributed("cpu")
-s = _base.paper_settings("nce", sigmas=(0.05, 0.5), num_samples=8)
+s = paper_settings("nce", sigmas=(0.05, 0.5), num_samples=8)
 s.net = DiMPNetSpec.tiny()
-_base.set_crop_size(s, 64)
+training.set_crop_size(s, 64)
 s.batch_size, s.samples_per_epoch, s.val_samples_per_epoch, s.val_interval, s.num_workers = 2, 8, 4, 1, 0
 torch.manual_seed(0)
 ws = Path(sys.argv[1])
-trainer = _base.build_trainer(s, "dimp/ddp", ws, device, synthetic_dir=ws / "synthetic")
+trainer = training.build_trainer(s, "dimp/ddp", ws, device, synthetic_dir=ws / "synthetic")
 trainer.progress = False
 trainer.train(1)
 assert type(trainer.actor.net).__name__ == "DistributedDataParallel"

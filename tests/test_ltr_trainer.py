@@ -104,7 +104,7 @@ def test_nonfinite_loss_stops_with_the_batch_description(tmp_path):
         return step
 
     trainer = make_trainer(tmp_path, actor_wrapper=poison)
-    with pytest.raises(NonFiniteLossError, match=r"(?s)epoch 2, iteration 1.*Loss/box.*test_proposals"):
+    with pytest.raises(NonFiniteLossError, match=r"(?s)epoch 2, iteration 1.*Loss/box.*test_candidates.y"):
         trainer.train(2)
     assert [f.name for f in list_checkpoints(tmp_path / "ckpt")] == ["epoch_0001.pth"]
     assert list((tmp_path / "ckpt").glob("nonfinite_batch_epoch0002_iter000001_rank0.pt"))

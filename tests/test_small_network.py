@@ -16,7 +16,7 @@ from ltr.export import export_network
 from ltr.export import main as export_main
 from ltr.models import DiMPNetSpec, ResNetBackbone, build_network, load_imagenet_weights
 from ltr.run_training import main as train_main
-from ltr.train_settings.dimp import _base
+from ltr import training
 from ltr.trainers import save_checkpoint
 from pytracking import run_tracker
 from pytracking.networks import CheckpointMissing
@@ -84,7 +84,7 @@ def test_nce_plus18_setting_numbers():
     p = s.processing
     assert (p["output_size"], p["feature_size"], p["search_area_factor"]) == (256, 16, 5.0)
     assert n.init_gauss_sigma == pytest.approx(0.8)
-    loss = _base.build_box_loss(s)
+    loss = training.build_box_loss(s)
     assert isinstance(loss, NCEPlus) and loss.beta == 0.1 and loss.num_samples == 128 and loss.sigmas.tolist() == [0.05, 0.5]
     assert s.datasets == {"semireal": 1.0} and s.val_datasets == {"semireal_val": 1.0} and s.pretrained == "optional"
     assert (s.batch_size, s.samples_per_epoch, s.epochs, s.num_workers, s.lr_step) == (8, 320, 8, 2, 6)
@@ -182,5 +182,5 @@ def test_datasets_flag_overrides_the_mix_and_is_recorded():
     s = importlib.import_module("ltr.train_settings.dimp.nce_plus18").settings()
     args = argparse.Namespace(synthetic=False, epochs=None, samples_per_epoch=None, batch_size=None, workers=None,
                               seed=None, datasets="semireal=1,synthetic=0.2")
-    changed = _base.apply_overrides(s, args)
+    changed = training.apply_overrides(s, args)
     assert s.datasets == {"semireal": 1.0, "synthetic": 0.2} and changed["datasets"] == s.datasets

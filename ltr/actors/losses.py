@@ -1,5 +1,5 @@
 """Losses of the tracking actor besides the EBM box losses: DiMP's hinge loss for the
-classifier, DiMP-50's IoU regression for the box head (comparison setting), and box IoU."""
+classifier and DiMP-50's IoU regression for the box head (comparison setting)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pytracking_ebm.boxes import rel_to_xywh
+from pytracking_ebm.boxes import box_iou_xywh, rel_to_xywh
 from pytracking_ebm.losses import SampledLoss, Samples
 
 
@@ -29,15 +29,6 @@ def hinge_loss(scores: Tensor, label: Tensor, threshold: float = 0.05, valid: Op
     if valid is None:
         return per_frame.mean()
     return (per_frame * valid).sum() / valid.sum().clamp(min=1)
-
-
-def box_iou_xywh(a: Tensor, b: Tensor) -> Tensor:
-    """IoU of boxes ``[x, y, w, h]`` (continuous coordinates), broadcast over leading dims."""
-    tl = torch.maximum(a[..., :2], b[..., :2])
-    br = torch.minimum(a[..., :2] + a[..., 2:], b[..., :2] + b[..., 2:])
-    inter = (br - tl).clamp(min=0).prod(-1)
-    union = a[..., 2:].prod(-1) + b[..., 2:].prod(-1) - inter
-    return inter / union.clamp(min=1e-12)
 
 
 class IoURegression(SampledLoss):

@@ -9,15 +9,15 @@ of both losses.
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from pytracking_ebm.boxes import xywh_to_rel
-from pytracking_ebm.losses import KLDIS, SampledLoss, Samples
+from pytracking_ebm.boxes import box_iou_xywh, rel_to_xywh
+from pytracking_ebm.losses import SampledLoss, Samples
 
-from .losses import box_iou_xywh, hinge_loss
+from .losses import hinge_loss
 
 LOSS_TERMS = ("box", "test_clf", "test_init_clf", "test_iter_clf")
 
@@ -41,13 +41,16 @@ class TrackingActor:
         self.loss_weights = dict(loss_weights)
         self.hinge_threshold = hinge_threshold
 
-    def __call__(self, batch: Mapping[str, Tensor]) -> Tuple[Tensor, Dict[str, float]]:
+    def __call__(self, batch: Mapping[str, Tensor | Samples]) -> Tuple[Tensor, Dict[str, float]]:
+        candidates: Samples = batch["test_candidates"]
+        # the one relative -> pixel conversion: the network scores boxes in crop pixels
+        boxes = rel_to_xywh(candidates.y, ref_size=batch["test_anno"][..., None, 2:])
         clf_scores, energy, clf_train_losses = self.net(
-            batch["train_images"], batch["test_images"], batch["train_anno"], batch["test_proposals"])
+            batch["train_images"], batch["test_images"], batch["train_anno"], boxes)
         valid = batch.get("test_valid")
         valid = None if valid is None else valid.to(energy.dtype)
 
-        box = self._box_loss(energy.float(), batch, valid)
+        box = self._box_loss(energy.float(), candidates, valid)
         clf = [hinge_loss(s.float(), batch["test_label"], self.hinge_threshold, valid) for s in clf_scores]
         iter_clf = sum(clf[1:-1]) / max(len(clf) - 2, 1) if len(clf) > 2 else clf[0].new_zeros(())
         raw = {"box": box, "test_clf": clf[-1], "test_init_clf": clf[0], "test_iter_clf": iter_clf}
@@ -58,7 +61,7 @@ class TrackingActor:
         stats.update({f"Loss/{k}": v.item() for k, v in terms.items()})
         stats.update({
             "Box/loss": box.item(),
-            "Box/top1_iou": self._top1_iou(energy.detach(), batch, valid),
+            "Box/top1_iou": self._top1_iou(energy.detach(), boxes, batch["test_anno"], valid),
             "ClfTrain/init_loss": clf_train_losses[0].item(),
             "ClfTrain/train_loss": clf_train_losses[-1].item(),
             "ClfTrain/test_init_loss": clf[0].item(),
@@ -66,31 +69,25 @@ class TrackingActor:
         })
         return loss, stats
 
-    def _box_loss(self, energy: Tensor, batch: Mapping[str, Tensor], valid) -> Tensor:
-        """The EBM loss from the candidates' energies (J, S, P) and their stored densities."""
-        gt = batch["test_anno"][..., None, 2:]
-        log_p = batch.get("test_proposals_log_p")
-        samples = Samples(y=xywh_to_rel(batch["test_proposals"], ref_size=gt),
-                          log_q=batch["test_proposals_log_q"].float(),
-                          log_p=None if log_p is None else log_p.float())
+    def _box_loss(self, energy: Tensor, candidates: Samples, valid: Optional[Tensor]) -> Tensor:
+        """The EBM loss from the candidates' energies (J, S, P) and the samples the loss drew."""
         if valid is not None:
             keep = valid.bool()
-            energy = energy[keep]
-            samples = Samples(samples.y[keep], samples.log_q[keep], None if log_p is None else samples.log_p[keep])
-        return self.box_loss.from_scores(energy, samples)
+            energy, candidates = energy[keep], candidates[keep]
+        return self.box_loss.from_scores(energy, candidates)
 
-    def _top1_iou(self, energy: Tensor, batch: Mapping[str, Tensor], valid) -> float:
-        """Mean IoU with the ground truth of the highest-energy candidate.
+    def _top1_iou(self, energy: Tensor, boxes: Tensor, gt: Tensor, valid: Optional[Tensor]) -> float:
+        """Mean IoU with the ground truth ``gt`` of the highest-energy candidate of ``boxes`` (pixels).
 
-        Candidate 0 of ML-IS / NCE / NCE+ batches is the (perturbed) ground truth itself and
-        is left out, so the number measures the ranking of proposals for every loss alike.
+        Candidate 0 of ML-IS / NCE / NCE+ batches is the (perturbed) ground truth itself
+        (``box_loss.first_is_target``) and is left out, so the number measures the ranking of
+        the drawn candidates for every loss alike.
         """
-        proposals = batch["test_proposals"]
-        if not isinstance(self.box_loss, KLDIS):
-            energy, proposals = energy[..., 1:], proposals[..., 1:, :]
+        if self.box_loss.first_is_target:
+            energy, boxes = energy[..., 1:], boxes[..., 1:, :]
         best = energy.argmax(dim=-1, keepdim=True)
-        chosen = torch.gather(proposals, -2, best[..., None].expand(*best.shape, 4)).squeeze(-2)
-        iou = box_iou_xywh(chosen, batch["test_anno"])
+        chosen = torch.gather(boxes, -2, best[..., None].expand(*best.shape, 4)).squeeze(-2)
+        iou = box_iou_xywh(chosen, gt)
         if valid is None:
             return iou.mean().item()
         return ((iou * valid).sum() / valid.sum().clamp(min=1)).item()

@@ -1,9 +1,10 @@
 """Training data for the DiMP settings: sampler, crops and augmentation, box candidates,
 labels, loader, and the builder the settings call.
 
->>> data = build_dimp_pipeline("nce_plus")            # datasets from LASOT_DIR, GOT10K_DIR, ...
->>> for batch in data.train_loader: ...               # the dict of BATCH.md
->>> data.box_loss.from_scores(scores, Samples(...))   # the same loss object drew the candidates
+>>> s = ltr.train_settings.dimp.nce_plus.settings()   # the numbers
+>>> data = build_dimp_pipeline(s, "nce_plus")          # datasets from LASOT_DIR, GOT10K_DIR, ...
+>>> for batch in data.train_loader: ...                # the dict of BATCH.md
+>>> data.box_loss.from_scores(scores, batch["test_candidates"])   # the loss object drew them
 
 Modules: ``image`` (read_image), ``crop`` (search-region windows), ``transforms`` (flip,
 grey, tensors), ``labels`` (Gaussian centre labels), ``processing`` (one sample),

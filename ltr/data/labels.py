@@ -22,7 +22,7 @@ def label_size(feature_size: int, filter_size: int) -> int:
 
 def gaussian_label(boxes: Tensor, output_size: int, feature_size: int, sigma_factor: float,
                    filter_size: int) -> Tensor:
-    """Labels (N, L, L) for target boxes (N, 4) given in crop pixels (x, y, w, h).
+    """Labels (..., L, L) for target boxes (..., 4) given in crop pixels (x, y, w, h).
 
     Args:
         output_size: side of the crop in pixels (352).
@@ -30,6 +30,7 @@ def gaussian_label(boxes: Tensor, output_size: int, feature_size: int, sigma_fac
         sigma_factor: label sigma relative to the feature size (DiMP: 1/4 / search area 6).
         filter_size: side of the classifier filter (4).
     """
+    lead = boxes.shape[:-1]
     boxes = boxes.reshape(-1, 4).to(torch.float32)
     centre = boxes[:, :2] + 0.5 * boxes[:, 2:]
     # target centre in feature cells relative to the crop centre, plus the even-filter shift
@@ -39,4 +40,4 @@ def gaussian_label(boxes: Tensor, output_size: int, feature_size: int, sigma_fac
     sigma = sigma_factor * feature_size
     gx = torch.exp(-0.5 * ((grid[None, :] - offset[:, :1]) / sigma) ** 2)   # (N, L) along x
     gy = torch.exp(-0.5 * ((grid[None, :] - offset[:, 1:]) / sigma) ** 2)   # (N, L) along y
-    return gy[:, :, None] * gx[:, None, :]
+    return (gy[:, :, None] * gx[:, None, :]).reshape(*lead, size, size)

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from pytracking_ebm.losses import Samples
+
 __all__ = ["EpochIndexSampler", "EpochLoader", "stack_frames", "make_loader"]
 
 
@@ -53,8 +55,13 @@ class EpochLoader(DataLoader):
 
 
 def stack_frames(samples: list[dict]) -> dict:
-    """Collate: stack each tensor along a new dimension 1 (after the frame dimension)."""
-    return {key: torch.stack([s[key] for s in samples], dim=1) for key in samples[0]}
+    """Collate: stack each tensor (and each field of the candidates' ``Samples``) along a new
+    dimension 1, after the frame dimension."""
+    out = {}
+    for key, first in samples[0].items():
+        stack = Samples.stack if isinstance(first, Samples) else torch.stack
+        out[key] = stack([s[key] for s in samples], dim=1)
+    return out
 
 
 def _seed_worker(worker_id: int) -> None:

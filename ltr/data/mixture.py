@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple, Union
 
 from evaluation.datasets import got10k as got10k_format
 from pytracking_ebm.losses import SampledLoss
@@ -29,6 +29,9 @@ from ltr.dataset import COCO, GOT10k, LaSOT, TrackingDataset, TrackingNet, write
 from .loader import make_loader
 from .pipeline import DiMPData, as_box_loss, build_dimp_processing
 from .sampler import DiMPSampler
+
+if TYPE_CHECKING:  # ltr.training imports this module
+    from ltr.training import DiMPSettings
 
 __all__ = ["DATASET_NAMES", "GOT10kFolder", "named_datasets", "parse_dataset_weights", "build_named_pipeline"]
 
@@ -131,24 +134,22 @@ def named_datasets(weights: Mapping[str, float], env: Optional[EnvSettings] = No
     return datasets, out
 
 
-def build_named_pipeline(box_loss: Union[str, SampledLoss], train: Mapping[str, float], val: Mapping[str, float], *,
+def build_named_pipeline(s: "DiMPSettings", box_loss: Union[str, SampledLoss], *,
                          env: Optional[EnvSettings] = None, synthetic_dir: Optional[PathLike] = None,
-                         synthetic_only: bool = False, batch_size: int = 20, num_workers: int = 8,
-                         samples_per_epoch: int = 40000, val_samples_per_epoch: int = 10000, max_gap: int = 200,
-                         num_train_frames: int = 3, num_test_frames: int = 3, seed: int = 0,
-                         pin_memory: Optional[bool] = None, rank: int = 0, world_size: int = 1,
-                         **processing_options) -> DiMPData:
+                         synthetic_only: bool = False, pin_memory: Optional[bool] = None, rank: int = 0,
+                         world_size: int = 1) -> DiMPData:
     """Like :func:`~ltr.data.build_dimp_pipeline`, with the training and validation sets named
-    with weights (:func:`named_datasets`) instead of the paper's fixed four."""
+    with weights (:func:`named_datasets`) instead of the paper's fixed four: ``s.datasets`` and
+    ``s.val_datasets`` (default GOT-10k votval)."""
     loss = as_box_loss(box_loss)
-    common = dict(max_gap=max_gap, num_train_frames=num_train_frames, num_test_frames=num_test_frames)
-    train_sets, train_weights = named_datasets(train, env, synthetic_dir, synthetic_only)
-    val_sets, val_weights = named_datasets(val, env, synthetic_dir, synthetic_only)
-    train_sampler = DiMPSampler(train_sets, train_weights, build_dimp_processing(loss, training=True, **processing_options),
-                                samples_per_epoch, seed=seed, **common)
-    val_sampler = DiMPSampler(val_sets, val_weights, build_dimp_processing(loss, training=False, **processing_options),
-                              val_samples_per_epoch, seed=seed, stream=1, **common)
-    loader = dict(num_workers=num_workers, pin_memory=pin_memory, rank=rank, world_size=world_size)
+    common = dict(max_gap=s.max_gap, num_train_frames=s.num_train_frames, num_test_frames=s.num_test_frames)
+    train_sets, train_weights = named_datasets(s.datasets, env, synthetic_dir, synthetic_only)
+    val_sets, val_weights = named_datasets(s.val_datasets or {"got10k_val": 1.0}, env, synthetic_dir, synthetic_only)
+    train_sampler = DiMPSampler(train_sets, train_weights, build_dimp_processing(s, loss, training=True),
+                                s.samples_per_epoch, seed=s.seed, **common)
+    val_sampler = DiMPSampler(val_sets, val_weights, build_dimp_processing(s, loss, training=False),
+                              s.val_samples_per_epoch, seed=s.seed, stream=1, **common)
+    loader = dict(num_workers=s.num_workers, pin_memory=pin_memory, rank=rank, world_size=world_size)
     return DiMPData(box_loss=loss, train_sampler=train_sampler, val_sampler=val_sampler,
-                    train_loader=make_loader(train_sampler, batch_size, training=True, seed=seed, **loader),
-                    val_loader=make_loader(val_sampler, batch_size, training=False, seed=seed + 1, **loader))
+                    train_loader=make_loader(train_sampler, s.batch_size, training=True, seed=s.seed, **loader),
+                    val_loader=make_loader(val_sampler, s.batch_size, training=False, seed=s.seed + 1, **loader))

@@ -1,17 +1,21 @@
-"""Build the DiMP training data pipeline with the paper's numbers as defaults (docs/design.md §6).
+"""Build the DiMP training data pipeline from a setting's numbers (docs/design.md §6).
 
-Training settings and the sample viewer both call :func:`build_dimp_pipeline`; only the box
-loss differs between the settings ``kld_is``, ``nce`` and ``nce_plus``.
+The numbers (batch size, samples per epoch, frames, processing) are read from the settings
+object (``ltr.training.DiMPSettings``; the paper's in ``ltr.train_settings.dimp``); nothing
+here has a default of its own. ``ltr.training`` and the sample viewer call
+:func:`build_dimp_pipeline`.
 
->>> data = build_dimp_pipeline("nce_plus")                       # real data, paths from env
->>> data = build_dimp_pipeline("nce_plus", synthetic_dir="/tmp/syn", num_workers=0)
+>>> from ltr.train_settings.dimp import nce_plus
+>>> s = nce_plus.settings()
+>>> data = build_dimp_pipeline(s, "nce_plus")                          # real data, paths from env
+>>> data = build_dimp_pipeline(s, "nce_plus", synthetic_dir="/tmp/syn")
 >>> batch = next(iter(data.train_loader))
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Union
 
 from pytracking_ebm.losses import SampledLoss, make_loss
 
@@ -25,6 +29,9 @@ from .sampler import DiMPSampler
 __all__ = ["as_box_loss", "build_dimp_processing", "training_datasets",
            "validation_datasets", "DiMPData", "build_dimp_pipeline"]
 
+if TYPE_CHECKING:  # ltr.training imports this module
+    from ltr.training import DiMPSettings
+
 PathLike = Union[str, os.PathLike]
 
 
@@ -37,14 +44,15 @@ def as_box_loss(box_loss: Union[str, SampledLoss]) -> SampledLoss:
     return loss
 
 
-def build_dimp_processing(box_loss: Union[str, SampledLoss], *, training: bool = True, **options) -> DiMPProcessing:
-    """The processing of the setting; ``options`` override :class:`DiMPProcessing` fields.
+def build_dimp_processing(s: "DiMPSettings", box_loss: Union[str, SampledLoss], *,
+                          training: bool = True) -> DiMPProcessing:
+    """The processing of setting ``s``: ``s.processing`` with the network's filter size.
     ``training=False`` (validation) switches off brightness jitter and the per-crop flip, as
     pytracking's validation transform does."""
-    loss = as_box_loss(box_loss)
+    options = {**s.processing, "filter_size": s.net.filter_size}
     if not training:
         options = {"brightness_jitter": 0.0, "frame_flip_prob": 0.0, **options}
-    return DiMPProcessing(box_loss=loss, **options)
+    return DiMPProcessing(box_loss=as_box_loss(box_loss), **options)
 
 
 def training_datasets(env: Optional[EnvSettings] = None, roots: Optional[Mapping[str, PathLike]] = None, *,
@@ -78,39 +86,35 @@ class DiMPData:
     val_loader: EpochLoader
 
 
-def build_dimp_pipeline(box_loss: Union[str, SampledLoss] = "nce_plus", *,
+def build_dimp_pipeline(s: "DiMPSettings", box_loss: Union[str, SampledLoss], *,
                         env: Optional[EnvSettings] = None, roots: Optional[Mapping[str, PathLike]] = None,
                         synthetic_dir: Optional[PathLike] = None, partial: bool = False,
-                        batch_size: int = 20, num_workers: int = 8, samples_per_epoch: int = 40000,
-                        val_samples_per_epoch: int = 10000, dataset_weights: Sequence[float] = (1, 1, 1, 1),
-                        max_gap: int = 200, num_train_frames: int = 3, num_test_frames: int = 3,
-                        seed: int = 0, pin_memory: Optional[bool] = None, skip_bad_images: bool = False,
-                        image_backend: Optional[str] = None, rank: int = 0, world_size: int = 1,
-                        **processing_options) -> DiMPData:
-    """Samplers and loaders of a DiMP setting (super_dimp data settings with the paper's changes).
+                        pin_memory: Optional[bool] = None, skip_bad_images: bool = False,
+                        image_backend: Optional[str] = None, rank: int = 0, world_size: int = 1) -> DiMPData:
+    """Samplers and loaders of setting ``s`` on LaSOT, GOT-10k, TrackingNet and COCO.
 
     Args:
-        box_loss: ``kld_is``, ``nce``, ``nce_plus`` (or ``ml_is``), or a loss object.
+        s: the numbers: ``batch_size`` (per process; with DDP each of ``world_size`` processes,
+            ``rank``, loads its own share of every epoch), ``num_workers``, ``samples_per_epoch``,
+            ``val_samples_per_epoch``, ``dataset_weights`` (LaSOT, GOT-10k, TrackingNet, COCO),
+            ``max_gap``, ``num_train_frames``, ``num_test_frames``, ``seed``, ``processing``.
+        box_loss: the loss object that draws the candidates, or a name for
+            ``make_loss(name, application="tracking")``.
         env / roots: where the datasets are (see :func:`training_datasets`).
         synthetic_dir: use (and if needed write) the synthetic training sets there instead.
-        batch_size: per process; with DDP each of ``world_size`` processes (``rank``) loads
-            its own share of every epoch.
-        dataset_weights: LaSOT, GOT-10k, TrackingNet, COCO (1:1:1:1 in the paper).
-        processing_options: override :class:`DiMPProcessing` fields (crop size, jitter, ...).
     """
     loss = as_box_loss(box_loss)
     if synthetic_dir is not None:
         roots, partial = write_synthetic_training_data(synthetic_dir), True
-    common = dict(max_gap=max_gap, num_train_frames=num_train_frames, num_test_frames=num_test_frames,
+    common = dict(max_gap=s.max_gap, num_train_frames=s.num_train_frames, num_test_frames=s.num_test_frames,
                   skip_bad_images=skip_bad_images, image_backend=image_backend)
-    train = DiMPSampler(training_datasets(env, roots, partial=partial), dataset_weights,
-                        build_dimp_processing(loss, training=True, **processing_options),
-                        samples_per_epoch, seed=seed, **common)
+    train = DiMPSampler(training_datasets(env, roots, partial=partial), s.dataset_weights,
+                        build_dimp_processing(s, loss, training=True), s.samples_per_epoch, seed=s.seed, **common)
     val = DiMPSampler(validation_datasets(env, roots, partial=partial), [1.0],
-                      build_dimp_processing(loss, training=False, **processing_options),
-                      val_samples_per_epoch, seed=seed, stream=1, **common)
+                      build_dimp_processing(s, loss, training=False), s.val_samples_per_epoch, seed=s.seed,
+                      stream=1, **common)
     return DiMPData(box_loss=loss, train_sampler=train, val_sampler=val,
-                    train_loader=make_loader(train, batch_size, num_workers=num_workers, training=True,
-                                             pin_memory=pin_memory, seed=seed, rank=rank, world_size=world_size),
-                    val_loader=make_loader(val, batch_size, num_workers=num_workers, training=False,
-                                           pin_memory=pin_memory, seed=seed + 1, rank=rank, world_size=world_size))
+                    train_loader=make_loader(train, s.batch_size, num_workers=s.num_workers, training=True,
+                                             pin_memory=pin_memory, seed=s.seed, rank=rank, world_size=world_size),
+                    val_loader=make_loader(val, s.batch_size, num_workers=s.num_workers, training=False,
+                                           pin_memory=pin_memory, seed=s.seed + 1, rank=rank, world_size=world_size))

@@ -13,7 +13,8 @@ Per sample, in this order (KLDiMPProcessing of pytracking, super_dimp transforms
 5. each crop is scaled by a brightness factor drawn from [1 - b, 1 + b], clamped to [0, 1]
    and normalised with the ImageNet mean / std;
 6. for the test frames the box loss draws the box candidates in the relative box space of
-   ``pytracking_ebm.boxes`` around the ground truth, with their log-densities;
+   ``pytracking_ebm.boxes`` around the ground truth, with their log-densities; they stay in
+   that space (a :class:`~pytracking_ebm.losses.Samples`, batch key ``test_candidates``);
 7. Gaussian centre labels on the classifier's score grid for train and test frames.
 """
 from __future__ import annotations
@@ -25,8 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pytracking_ebm.boxes import rel_to_xywh, xywh_to_rel
-from pytracking_ebm.losses import SampledLoss
+from pytracking_ebm.boxes import xywh_to_rel
+from pytracking_ebm.losses import SampledLoss, Samples
 
 from .crop import CROP_MODES, box_to_crop, crop_window, extract_crop, jitter_box
 from .labels import gaussian_label
@@ -53,24 +54,26 @@ class FrameSet:
 class DiMPProcessing:
     """Crops, augmentation, box candidates and labels for one training sample.
 
-    Attributes are the paper's numbers (docs/design.md §6); ``box_loss`` is the setting's
-    sampling-based loss (KLD-IS, NCE, NCE+, ML-IS), which draws the candidates.
+    The numbers come from the setting (``DiMPSettings.processing``, the paper's in
+    ``ltr.train_settings.dimp.paper_settings``; built by ``ltr.data.build_dimp_processing``);
+    ``box_loss`` is the setting's sampling-based loss (KLD-IS, NCE, NCE+, ML-IS), which draws
+    the candidates. ``mean`` / ``std`` are the backbone's ImageNet normalisation.
     """
 
     box_loss: SampledLoss
-    search_area_factor: float = 6.0
-    output_size: int = 352
-    feature_size: int = 22
-    filter_size: int = 4
-    output_sigma_factor: float = 0.25
-    center_jitter: tuple[float, float] = (3.0, 5.5)      # (train, test)
-    scale_jitter: tuple[float, float] = (0.25, 0.5)      # (train, test)
-    crop_mode: str = "inside_major"
-    max_scale_change: float = 1.5
-    grayscale_prob: float = 0.05
-    flip_prob: float = 0.5
-    frame_flip_prob: float = 0.5
-    brightness_jitter: float = 0.2
+    search_area_factor: float
+    output_size: int
+    feature_size: int
+    filter_size: int
+    output_sigma_factor: float
+    center_jitter: tuple[float, float]      # (train, test)
+    scale_jitter: tuple[float, float]       # (train, test)
+    crop_mode: str
+    max_scale_change: float
+    grayscale_prob: float
+    flip_prob: float
+    frame_flip_prob: float
+    brightness_jitter: float
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
 
@@ -118,15 +121,11 @@ class DiMPProcessing:
         low, high = max(0.0, 1.0 - self.brightness_jitter), 1.0 + self.brightness_jitter
         return normalize(to_tensor(crops, rng.uniform(low, high, size=len(crops))), self.mean, self.std)
 
-    def proposals(self, boxes: Tensor, generator: Optional[torch.Generator]) -> dict[str, Tensor]:
-        """Box candidates (step 6) for ground truths ``boxes`` (n, 4) in crop pixels."""
-        gt = boxes.to(torch.float64)
-        samples = self.box_loss.sample(xywh_to_rel(gt), generator)
-        out = {"test_proposals": rel_to_xywh(samples.y, ref_size=gt[:, None, 2:]).float(),
-               "test_proposals_log_q": samples.log_q.float()}
-        if samples.log_p is not None:
-            out["test_proposals_log_p"] = samples.log_p.float()
-        return out
+    def candidates(self, boxes: Tensor, generator: Optional[torch.Generator]) -> Samples:
+        """Box candidates (step 6) for ground truths ``boxes`` (n, 4) in crop pixels: the box
+        loss's samples in the relative box space (reference size: each ground truth's own), drawn
+        in float64 and stored as float32."""
+        return self.box_loss.sample(xywh_to_rel(boxes.to(torch.float64)), generator).to(torch.float32)
 
     def labels(self, boxes: Tensor) -> Tensor:
         """Gaussian centre labels (step 7): (n, L, L)."""
@@ -134,7 +133,7 @@ class DiMPProcessing:
                               self.filter_size)
 
     def __call__(self, frames: FrameSet, rng: np.random.Generator,
-                 generator: Optional[torch.Generator] = None) -> dict[str, Tensor]:
+                 generator: Optional[torch.Generator] = None) -> dict[str, Tensor | Samples]:
         """The batch-element dict of BATCH.md (frame dimension first, no batch dimension)."""
         n_train = len(frames.train_images)
         train_crops, train_boxes = self.crop(frames.train_images, frames.train_boxes, rng,
@@ -146,7 +145,7 @@ class DiMPProcessing:
         boxes_t = torch.from_numpy(boxes).float()
         out = {"train_images": images[:n_train], "test_images": images[n_train:],
                "train_anno": boxes_t[:n_train], "test_anno": boxes_t[n_train:]}
-        out.update(self.proposals(boxes_t[n_train:], generator))
+        out["test_candidates"] = self.candidates(boxes_t[n_train:], generator)
         out["train_label"] = self.labels(out["train_anno"])
         out["test_label"] = self.labels(out["test_anno"])
         return out

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from ltr.admin.environment import MissingPathError, add_env_arguments, env_from_args
-from ltr.train_settings.dimp._base import build_box_loss, build_data  # the trainer's own builders
+from ltr.training import build_box_loss, build_data  # the trainer's own builders
+from pytracking_ebm.boxes import rel_to_xywh
 from pytracking_ebm.io import atomic_write_image
-from pytracking_ebm.losses import KLDIS
 
 from .sampler import DiMPSampler
 
@@ -50,12 +50,12 @@ def _label(img: np.ndarray, text: str) -> None:
     cv2.putText(img, text, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, WHITE, 1, cv2.LINE_AA)
 
 
-def render_samples(sampler: DiMPSampler, n: int, *, num_proposals: int = 16, tile: int = 256,
+def render_samples(sampler: DiMPSampler, n: int, *, num_candidates: int = 16, tile: int = 256,
                    first_index: int = 0) -> np.ndarray:
     """A BGR picture of samples ``first_index .. first_index + n - 1``."""
     proc = sampler.processing
     scale = tile / proc.output_size
-    first_is_gt = not isinstance(proc.box_loss, KLDIS)    # KLD-IS alone has no ground-truth candidate
+    first_is_gt = proc.box_loss.first_is_target           # KLD-IS alone has no ground-truth candidate
     rows = []
     for index in range(first_index, first_index + n):
         frames, out = sampler.sample(index)
@@ -64,12 +64,13 @@ def render_samples(sampler: DiMPSampler, n: int, *, num_proposals: int = 16, til
             for k, frame_id in enumerate(ids):
                 img = _to_bgr(out[f"{kind}_images"][k], proc.mean, proc.std, tile)
                 if kind == "test":
-                    props = out["test_proposals"][k]
+                    candidates = out["test_candidates"]
+                    boxes = rel_to_xywh(candidates.y[k], ref_size=out["test_anno"][k, None, 2:])
                     start = 1 if first_is_gt else 0
-                    for box in props[start:start + num_proposals]:
+                    for box in boxes[start:start + num_candidates]:
                         _rect(img, box, scale, YELLOW, 1)
                     if first_is_gt:
-                        _rect(img, props[0], scale, RED, 1)
+                        _rect(img, boxes[0], scale, RED, 1)
                 _rect(img, out[f"{kind}_anno"][k], scale, GREEN, 2)
                 name = f"{frames.dataset} {frames.sequence}" if kind == "train" and k == 0 else ""
                 _label(img, f"{kind} #{frame_id} {name}".strip())
@@ -100,7 +101,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--split", choices=("train", "val"), default="train")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--first", type=int, default=0, help="index of the first sample")
-    parser.add_argument("--proposals", type=int, default=16, help="box candidates drawn per test crop")
+    parser.add_argument("--candidates", "--proposals", dest="candidates", type=int, default=16,
+                        help="box candidates drawn per test crop")
     parser.add_argument("--tile", type=int, default=256, help="side of each crop in the picture")
     parser.add_argument("--synthetic", nargs="?", const=str(DEFAULT_SYNTHETIC), metavar="DIR",
                         help=f"use synthetic training sets in DIR (written if missing; default {DEFAULT_SYNTHETIC})")
@@ -115,7 +117,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"show: {err}", file=sys.stderr)
         return 2
     sampler = data.train_sampler if args.split == "train" else data.val_sampler
-    picture = render_samples(sampler, args.n, num_proposals=args.proposals, tile=args.tile, first_index=args.first)
+    picture = render_samples(sampler, args.n, num_candidates=args.candidates, tile=args.tile, first_index=args.first)
     try:
         atomic_write_image(args.out, picture)
     except OSError as err:

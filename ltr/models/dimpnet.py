@@ -24,7 +24,9 @@ LAYER_STRIDES = {"layer2": 8, "layer3": 16}
 
 @dataclass
 class DiMPNetSpec:
-    """Everything needed to build a :class:`DiMPNet`; defaults are DiMP-50 / super_dimp.
+    """Everything needed to build a :class:`DiMPNet`; defaults are the structure of DiMP-50 /
+    super_dimp as published (what loading pytracking's checkpoints needs), with nothing frozen:
+    which layers a training freezes is the setting's choice (``ltr.train_settings``).
 
     ``backbone`` is ``resnet50`` or ``resnet18`` (then ``backbone_blocks`` [2, 2, 2] and
     ``backbone_width`` 64); the classifier and box head inputs follow its channels. JSON
@@ -34,7 +36,7 @@ class DiMPNetSpec:
     backbone: str = "resnet50"
     backbone_blocks: List[int] = field(default_factory=lambda: [3, 4, 6])
     backbone_width: int = 64
-    frozen_layers: List[str] = field(default_factory=lambda: ["conv1", "bn1", "layer1", "layer2"])
+    frozen_layers: List[str] = field(default_factory=list)
     filter_size: int = 4
     clf_feature_dim: int = 512
     optim_iter: int = 5
@@ -57,7 +59,7 @@ class DiMPNetSpec:
     @classmethod
     def prdimp50(cls, **overrides: Any) -> "DiMPNetSpec":
         """PrDiMP-50 as published (``prdimp50.pth``): 18x18 features of area 5, nothing frozen."""
-        values = dict(classifier="prdimp", frozen_layers=[], optim_init_step=1.0, optim_init_reg=0.05,
+        values = dict(classifier="prdimp", optim_init_step=1.0, optim_init_reg=0.05,
                       optim_min_reg=0.05, init_gauss_sigma=18 * (1 / 4) / 5.0, alpha_eps=0.05)
         values.update(overrides)
         return cls(**values)
@@ -103,14 +105,14 @@ class DiMPNet(nn.Module):
         """Images (N, 3, H, W) -> ``{"layer2": ..., "layer3": ...}``."""
         return self.backbone(images, self.box_layers)
 
-    def forward(self, train_images: Tensor, test_images: Tensor, train_bb: Tensor, test_proposals: Tensor
+    def forward(self, train_images: Tensor, test_images: Tensor, train_bb: Tensor, candidate_boxes: Tensor
                 ) -> Tuple[List[Tensor], Tensor, List[Tensor]]:
         """Training pass on a batch of sequences.
 
         Args:
             train_images, test_images: (I, S, 3, H, W) and (J, S, 3, H, W).
             train_bb: (I, S, 4) target boxes in the train frames, xywh.
-            test_proposals: (J, S, P, 4) candidate boxes in the test frames, xywh.
+            candidate_boxes: (J, S, P, 4) the box candidates of the test frames in crop pixels, xywh.
         Returns:
             clf_scores: test score maps (J, S, H', W') of each filter iterate (initial first).
             box_energy: (J, S, P) energies of the candidates.
@@ -120,7 +122,7 @@ class DiMPNet(nn.Module):
         test = self.extract_backbone_features(test_images.flatten(0, 1))
         clf_scores, clf_losses = self.classifier(train[self.clf_layer], test[self.clf_layer], train_bb)
         energy = self.box_head(tuple(train[l] for l in self.box_layers), tuple(test[l] for l in self.box_layers),
-                               train_bb, test_proposals)
+                               train_bb, candidate_boxes)
         return clf_scores, energy, clf_losses
 
 

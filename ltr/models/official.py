@@ -149,7 +149,7 @@ def official_spec(official: Mapping[str, Tensor]) -> DiMPNetSpec:
     """The spec of a published network from its tensor names: PrDiMP's optimiser
     (``prdimp50.pth``) has no label / mask / weight predictors."""
     if "classifier.filter_optimizer.label_map_predictor.weight" in official:
-        return DiMPNetSpec(frozen_layers=[])
+        return DiMPNetSpec()
     return DiMPNetSpec.prdimp50()
 
 

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from pytracking_ebm.checkpoint import TRAINING_FORMAT as FORMAT
 from pytracking_ebm.checkpoint import (capture_rng_state, checkpoint_path, list_checkpoints, load_checkpoint,
                                        restore_rng_state, save_checkpoint)
+from pytracking_ebm.losses import Samples
 
 from .distributed import is_main_process, world_size
 from .stats_log import AverageStats, CsvLog, format_stats
@@ -50,7 +51,20 @@ def _unwrap(net: nn.Module) -> nn.Module:
 
 
 def _to_device(batch: Mapping[str, Any], device: torch.device) -> Dict[str, Any]:
-    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+    """Tensors and the candidates' ``Samples`` moved to ``device``; anything else as it is."""
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) or isinstance(v, Samples) else v
+            for k, v in batch.items()}
+
+
+def _tensors(batch: Mapping[str, Any]) -> Dict[str, Any]:
+    """The batch with ``Samples`` split into ``key.y``, ``key.log_q``, ``key.log_p`` (for reports)."""
+    out: Dict[str, Any] = {}
+    for k, v in batch.items():
+        if isinstance(v, Samples):
+            out.update({f"{k}.{f}": getattr(v, f) for f in ("y", "log_q", "log_p") if getattr(v, f) is not None})
+        else:
+            out[k] = v
+    return out
 
 
 def _batch_size(batch: Mapping[str, Any]) -> int:
@@ -61,7 +75,7 @@ def _batch_size(batch: Mapping[str, Any]) -> int:
 def describe_batch(batch: Mapping[str, Any]) -> str:
     """One line per entry: shape, range and count of non-finite values (tensors), else a short repr."""
     lines = []
-    for k, v in batch.items():
+    for k, v in _tensors(batch).items():
         if torch.is_tensor(v):
             f = v.detach().float()
             finite = torch.isfinite(f)
@@ -210,7 +224,7 @@ class Trainer:
         dump = self.checkpoint_dir / f"nonfinite_batch_epoch{epoch:04d}_iter{it:06d}_rank{rank}.pt"
         try:
             dump.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({k: v.detach().cpu() for k, v in batch.items() if torch.is_tensor(v)}, dump)
+            torch.save({k: v.detach().cpu() for k, v in _tensors(batch).items() if torch.is_tensor(v)}, dump)
             saved = f"the batch is saved in {dump}"
         except OSError as err:
             saved = f"the batch could not be saved ({err})"

@@ -1,8 +1,10 @@
 """DiMP-50 (Bhat et al. 2019) for comparison: the box head trained by IoU regression, DiMP-50's data numbers."""
-from ._base import paper_settings, run_settings
+from ltr.training import DiMPSettings, classifier_label_sigma
+
+from . import paper_settings
 
 
-def settings():
+def settings() -> DiMPSettings:
     # The box head regresses 2 IoU - 1 (MSE, weight 1) of 8 boxes per frame perturbed with
     # sigma factors 0.01 ... 0.3. Data: batch 10, LaSOT weight 0.25, 26 000 samples per
     # epoch, frames at most 30 apart, search area 5 (288x288 crops, 18x18 features), test
@@ -14,13 +16,9 @@ def settings():
     s.val_samples_per_epoch = 5000
     s.processing.update(search_area_factor=5.0, output_size=288, feature_size=18, center_jitter=(3.0, 4.5),
                         crop_mode="replicate", flip_prob=0.0, frame_flip_prob=0.0)
-    s.net.init_gauss_sigma = 0.25 / 5.0 * 18
+    s.net.init_gauss_sigma = classifier_label_sigma(s.processing)
     s.net.frozen_layers = []
     s.loss_weights["box"] = 1.0
     del s.group_lr["box_head"]
     s.description = __doc__.splitlines()[0]
     return s
-
-
-def run(args):
-    return run_settings(settings(), args)

@@ -1,12 +1,14 @@
 """DiMP-NCE+ with ResNet-18 to layer3 and 256-px crops, trained from scratch on semi-real data in about an hour on a CPU."""
-from ._base import paper_settings, run_settings
+from ltr.training import DiMPSettings, classifier_label_sigma
+
+from . import paper_settings
 
 
-def settings():
+def settings() -> DiMPSettings:
     # The box loss of nce_plus: NCE+ with M = 128 noise samples from the mixture
     # sigma_1 = 0.05, sigma_2 = 0.5, ground truth perturbed with beta = 0.1; the DiMP classifier
     # and box energy head of the paper, the losses and their weights unchanged.
-    s = paper_settings("nce_plus", sigmas=(0.05, 0.5), num_samples=128, beta=0.1)
+    s = paper_settings("nce_plus")
     # Network (pytracking's DiMP-18 layout): ResNet-18 to layer3 (64 / 128 / 256 channels); the
     # classifier on layer3 with 256 feature channels, the box head on layer2 + layer3 with
     # 128-wide convolutions and fully connected layers (fp16 file 11.1 MiB; the box head's
@@ -22,7 +24,7 @@ def settings():
     # pytracking's DiMP-18 search area with a 256 instead of 288 crop: the ResNet-18 trunk
     # takes 24 ms on 2 CPU threads (288: 36 ms), leaving room for 25 frames per second.
     s.processing.update(search_area_factor=5.0, output_size=256, feature_size=16, center_jitter=(3.0, 4.5))
-    s.net.init_gauss_sigma = 0.25 / 5.0 * 16
+    s.net.init_gauss_sigma = classifier_label_sigma(s.processing)
     # Data: the semi-real sequences (SEMIREAL_DIR/train, GOT-10k layout), frames at most 100
     # apart (--datasets semireal=1,synthetic=0.2 mixes in the built-in synthetic sets);
     # validation on SEMIREAL_DIR/val (other photographs), 96 samples every 2nd epoch.
@@ -41,7 +43,3 @@ def settings():
     s.lr_step, s.lr_gamma = 6, 0.2
     s.description = __doc__.splitlines()[0]
     return s
-
-
-def run(args):
-    return run_settings(settings(), args)

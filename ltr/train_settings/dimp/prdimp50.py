@@ -1,8 +1,10 @@
 """PrDiMP-50 training parameters (the paper's starting point): DiMP-KLD-IS before the four changes of App. D.1."""
-from ._base import paper_settings, run_settings
+from ltr.training import DiMPSettings
+
+from . import paper_settings
 
 
-def settings():
+def settings() -> DiMPSettings:
     # PrDiMP's box loss and proposals (KLD-IS, sigma (0.05, 0.5), target 0.05, M = 128) with its
     # original training set-up: batch 10, LaSOT weight 0.25, 26 000 samples per epoch, no
     # flips, nothing frozen. The classifier stays DiMP's (the paper's combination); PrDiMP's
@@ -15,7 +17,3 @@ def settings():
     s.net.frozen_layers = []
     s.description = __doc__.splitlines()[0]
     return s
-
-
-def run(args):
-    return run_settings(settings(), args)
