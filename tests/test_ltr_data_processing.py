@@ -115,6 +115,14 @@ def test_box_loss_by_name_uses_the_paper_tracking_numbers():
         as_box_loss(make_loss("dsm", sigma=0.1))
 
 
+def test_validation_processing_has_no_brightness_jitter_or_crop_flips_whatever_the_setting():
+    s = paper_settings("nce_plus")
+    train, val = build_dimp_processing(s, "nce_plus"), build_dimp_processing(s, "nce_plus", training=False)
+    assert (train.brightness_jitter, train.frame_flip_prob) == (0.2, 0.5)   # the setting's values
+    assert (val.brightness_jitter, val.frame_flip_prob) == (0.0, 0.0)
+    assert val.output_size == train.output_size == 352 and val.flip_prob == train.flip_prob
+
+
 # ----------------------------------------------------------------------------- labels
 
 def test_label_peaks_at_the_target_centre_on_the_23x23_score_grid():

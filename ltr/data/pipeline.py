@@ -50,8 +50,8 @@ def build_dimp_processing(s: "DiMPSettings", box_loss: Union[str, SampledLoss], 
     ``training=False`` (validation) switches off brightness jitter and the per-crop flip, as
     pytracking's validation transform does."""
     options = {**s.processing, "filter_size": s.net.filter_size}
-    if not training:
-        options = {"brightness_jitter": 0.0, "frame_flip_prob": 0.0, **options}
+    if not training:  # over the setting's values (before, the setting's jitter and flips won)
+        options.update(brightness_jitter=0.0, frame_flip_prob=0.0)
     return DiMPProcessing(box_loss=as_box_loss(box_loss), **options)
 
 
