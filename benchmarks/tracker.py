@@ -55,6 +55,7 @@ from evaluation import get_dataset, write_synthetic_dataset  # noqa: E402
 from ltr.data import read_image  # noqa: E402
 from ltr.models import DiMPNet, DiMPNetSpec, build_network  # noqa: E402
 from pytracking.tracker.dimp import DiMPParams, DiMPTracker  # noqa: E402
+from pytracking_ebm.checkpoint import load_state  # noqa: E402
 
 #: stages of a frame: "box" is "box features" + "box ascent" (+ jitter boxes and selection)
 STAGES = ("backbone", "classifier", "box", "box features", "box ascent", "rest")
@@ -78,8 +79,8 @@ def network_spec(params: DiMPParams) -> DiMPNetSpec:
     path = Path(str(params.checkpoint))
     parts = str(params.checkpoint).split("/")
     if path.is_file():
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "net_spec" in state:
+        state = load_state(path)
+        if "net_spec" in state:
             spec = DiMPNetSpec.from_json(state["net_spec"])
     elif len(parts) == 2 and all(p.isidentifier() for p in parts):
         try:
