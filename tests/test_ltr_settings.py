@@ -27,6 +27,21 @@ def build(s, synthetic_dir, tmp_path):
     return training.build_trainer(s, "dimp/test", tmp_path, torch.device("cpu"), synthetic_dir=synthetic_dir)
 
 
+def test_the_training_numbers_have_one_home():
+    """Neither the settings class nor the processing has a default number of its own: the
+    paper's values live only in ``paper_settings`` (mean / std are the backbone's ImageNet
+    normalisation; ``box_loss`` is an object)."""
+    from dataclasses import MISSING, fields
+
+    from ltr.data.processing import DiMPProcessing
+    for cls, allowed in ((training.DiMPSettings, set()), (DiMPProcessing, {"mean", "std"})):
+        defaults = {f.name for f in fields(cls) if f.default is not MISSING or f.default_factory is not MISSING}
+        assert defaults == allowed, (cls.__name__, defaults)
+    s = paper_settings("nce_plus")
+    processing = {f.name for f in fields(DiMPProcessing)} - {"box_loss", "filter_size", "mean", "std"}
+    assert set(s.processing) == processing          # every processing number comes from the setting
+
+
 @pytest.mark.filterwarnings("ignore:This DataLoader will create")  # 8 workers are configured, never started
 def test_paper_setting_builds_the_paper_numbers(synthetic_dir, tmp_path):
     s = settings("nce_plus")
