@@ -31,12 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path and benchmarks/evaluation.py would
-# shadow the evaluation package that ltr imports.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-# and the repository root comes first, so that the code measured is this checkout's even
-# where another checkout of the package is installed (pip install -e elsewhere)
-sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
+_HERE = _checkout.HERE
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -17,14 +17,9 @@ head comparatively expensive. Run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-# Run as a script, this folder comes first on sys.path (benchmarks/evaluation.py would shadow
-# the evaluation package); the repository root goes first instead, so that the code measured
-# is this checkout's even where another checkout is installed (pip install -e elsewhere).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -19,7 +19,6 @@ Goals: scoring one tracker on the 280 sequences under 1 s; steps 1-5 for 3 track
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -28,11 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-# Run as a script, this folder comes first on sys.path (this script, evaluation.py, would
-# shadow the evaluation package); the repository root goes first instead, so that the code measured
-# is this checkout's even where another checkout is installed (pip install -e elsewhere).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
 
 from evaluation import (TrackerSpec, evaluate, get_dataset, load_tracker_results, plot_all,  # noqa: E402
                         results_table, write_table)

@@ -35,11 +35,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-# This folder off sys.path (benchmarks/evaluation.py would shadow the evaluation package) and
-# the repository root first, so that the code measured is this checkout's even
-# where another checkout of the package is installed (pip install -e elsewhere)
-sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
+_HERE = _checkout.HERE
 
 import torch  # noqa: E402
 

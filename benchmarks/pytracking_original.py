@@ -27,11 +27,7 @@ import types
 from collections import defaultdict
 from typing import Callable, Dict
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-# This folder off sys.path (benchmarks/evaluation.py would shadow the evaluation package) and
-# the repository root first, so that the code measured is this checkout's even
-# where another checkout of the package is installed (pip install -e elsewhere)
-sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
 
 
 def _package(name: str, path: str) -> types.ModuleType:
