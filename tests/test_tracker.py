@@ -182,10 +182,11 @@ def _grouped_conv_filter_gradient(feat, residuals, k):
 
 
 def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, sequence, monkeypatch):
-    """The tracker's speed-ups (closed-form box gradient on precomputed features, filter ops
-    as matrix products, no final classifier loss, channels-last backbone input) change no box
-    beyond float rounding: the same sequence tracked with the plain autograd box energy,
-    grouped convolutions and contiguous backbone input."""
+    """The tracker's speed-ups (box-head features on a window, closed-form box gradient on
+    precomputed features, filter ops as matrix products, no final classifier loss,
+    channels-last backbone input) change no box beyond float rounding: the same sequence
+    tracked with the plain autograd box energy on the whole crop's features, grouped
+    convolutions and contiguous backbone input."""
     import ltr.models.optimizer as optimizer
     from ltr.data.transforms import normalize, to_tensor
     import pytracking.tracker.dimp.dimp as dimp
@@ -196,21 +197,25 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
     # step length barely moves them with an untrained network)
     params = small_params(target_not_found_threshold=-1.0, box_refinement_step_length=10.0)
 
-    def run():
+    def run(params):
         tracker = DiMPTracker(params, net)
         torch.manual_seed(0)  # the first frame's dropout copies draw from the global generator
         boxes = track(tracker, seq, images[:12])
         return boxes, tracker.last_refinement, dict(tracker.flags)
 
-    fast_boxes, fast_last, fast_flags = run()
-    monkeypatch.setattr(BoxEnergyHead, "frame_energy",
-                        lambda head, mod, feat: lambda boxes: head.score_boxes(mod, feat, boxes))
+    def plain_energy(head, mod, feat, origins):
+        assert all(origin == (0.0, 0.0) for origin in origins)
+        return lambda boxes: head.score_boxes(mod, feat, boxes)
+
+    fast_boxes, fast_last, fast_flags = run(params)
+    # the plain run: box-head features of the whole crop, energies and gradients by autograd
+    monkeypatch.setattr(BoxEnergyHead, "frame_energy", plain_energy)
     for module in (optimizer, dimp):
         monkeypatch.setattr(module, "apply_filter", _grouped_conv_apply_filter)
     monkeypatch.setattr(optimizer, "filter_gradient", _grouped_conv_filter_gradient)
     monkeypatch.setattr(DiMPTracker, "_backbone", lambda self, crops: self.net.extract_backbone_features(
         normalize(to_tensor(crops)).to(self.device)))  # no channels-last input
-    plain_boxes, plain_last, plain_flags = run()
+    plain_boxes, plain_last, plain_flags = run(dataclasses.replace(params, box_feature_window=0.0))
     assert fast_flags == plain_flags
     np.testing.assert_allclose(fast_boxes, plain_boxes, rtol=0, atol=2e-3)
     for key in ("boxes", "energy", "initial_energy"):

@@ -74,6 +74,15 @@ class BoxEnergyHead(nn.Module):
         """Test-frame backbone features (N, C, H, W) x 2 -> the features the boxes are pooled from."""
         return self.test_conv3b(self.test_conv3a(feat[0])), self.test_conv4b(self.test_conv4a(feat[1]))
 
+    def test_feature_reach(self) -> Tuple[int, int]:
+        """Input cells beyond its own that a test feature depends on, per branch (layer2,
+        layer3): the sum of the branch's convolution radii, 2 for two 3x3 convolutions. Test
+        features computed on a window of the backbone features equal those of the whole map
+        this many cells inside the window's cut edges."""
+        def reach(*units: ConvBNReLU) -> int:
+            return sum(u.conv.dilation[0] * (u.conv.kernel_size[0] // 2) for u in units)
+        return reach(self.test_conv3a, self.test_conv3b), reach(self.test_conv4a, self.test_conv4b)
+
     def score_boxes(self, modulation: Pair, feat: Pair, boxes: Tensor) -> Tensor:
         """Energies (N, P) of boxes (N, P, 4) xywh in image pixels; differentiable w.r.t. ``boxes``."""
         n, p = boxes.shape[:2]
@@ -84,12 +93,14 @@ class BoxEnergyHead(nn.Module):
         x = torch.cat((self.test_fc3(x3), self.test_fc4(x4)), dim=1)
         return self.energy(x).view(n, p)
 
-    def frame_energy(self, modulation: Pair, feat: Pair) -> Callable[[Tensor], Tensor]:
+    def frame_energy(self, modulation: Pair, feat: Pair,
+                     origins: Sequence[Tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))) -> Callable[[Tensor], Tensor]:
         """The energy of boxes in fixed frames, for gradient ascent on the boxes (the tracker).
 
         Returns ``energy(boxes)``: boxes (N, P, 4) -> energies (N, P), equal to
         :meth:`score_boxes` with these ``modulation`` and test features and differentiable with
-        respect to ``boxes`` only. Everything that depends on the frame alone (the modulated
+        respect to ``boxes`` only. ``origins`` are the (x, y) box coordinates of each feature
+        map's first cell: not 0 when ``feat`` are windows cut from the frame's maps. Everything that depends on the frame alone (the modulated
         features, laid out channels last) is computed here once instead of at every ascent
         step, BatchNorm is folded into the fully connected layers, and the box gradient is
         computed in closed form (PrRoIPool's from :class:`FixedFeaturePrRoIPool`, then the
@@ -105,11 +116,13 @@ class BoxEnergyHead(nn.Module):
                         _FixedBranch(_fixed_pool(f4, self.test_pool4), self.test_fc4)]
         weight, bias = self.energy.weight.detach()[0].to(f3.dtype), self.energy.bias.detach().to(f3.dtype)
         split = branches[0].out_features
+        # rois [index, x1, y1, x2, y2] in each map's own coordinates
+        shifts = [f3.new_tensor([0.0, x, y, x, y]) for x, y in origins]
 
         def evaluate(boxes: Tensor, with_grad: bool) -> Tuple[Tensor, Optional[Tensor]]:
             n, p = boxes.shape[:2]
             rois = boxes_to_rois(boxes.detach().to(f3.dtype))
-            outs = [branch(rois, with_grad) for branch in branches]
+            outs = [branch(rois - shift, with_grad) for branch, shift in zip(branches, shifts)]
             hidden = torch.cat([h for h, _ in outs], dim=1)
             energy = (hidden @ weight + bias).view(n, p)
             if not with_grad:

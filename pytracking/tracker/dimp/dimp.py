@@ -96,24 +96,31 @@ class DiMPTracker(Tracker):
 
         ``boxes`` are the jitter boxes: the head's test features (two 3x3 convolutions per
         branch, as costly as a third of the backbone) are computed only on a region of
-        ``box_feature_window`` box sizes around them, plus three layer3 cells so that
-        convolution borders never reach a pooled cell; 0 computes them on the whole crop.
+        ``box_feature_window`` box sizes around them, cut from each backbone map with the
+        convolutions' reach (:meth:`~ltr.models.box_head.BoxEnergyHead.test_feature_reach`)
+        beyond the cells that PrRoIPool reads there, so that the energies are those of the
+        whole crop; 0 computes them on the whole crop.
         """
         head = self.net.box_head
-        l2, l3 = (feats[name] for name in self.net.box_layers)
-        stride = self.params.image_sample_size / l3.shape[-1]
-        shift = torch.zeros(4)
+        maps = [feats[name] for name in self.net.box_layers]
+        origins = [(0.0, 0.0)] * len(maps)
         if self.params.box_feature_window > 0:
-            # the region in layer3 cells (layer2 has twice as many), 3 cells beyond the boxes
             margin = 0.5 * (self.params.box_feature_window - 1) * float(boxes[:, 2:].max())
-            x0, y0 = ((boxes[:, :2].min(dim=0).values - margin) / stride).floor().long().tolist()
-            x1, y1 = ((boxes[:, :2] + boxes[:, 2:]).max(dim=0).values + margin).div(stride).ceil().long().tolist()
-            height, width = l3.shape[-2:]
-            c0, r0, c1, r1 = max(x0 - 3, 0), max(y0 - 3, 0), min(x1 + 3, width), min(y1 + 3, height)
-            l2, l3 = l2[..., 2 * r0:2 * r1, 2 * c0:2 * c1], l3[..., r0:r1, c0:c1]
-            shift = torch.tensor([c0 * stride, r0 * stride, 0.0, 0.0])
-        energy = head.frame_energy(self.modulation, head.test_features((l2, l3)))  # box gradient in closed form
-        return lambda b: energy((b - shift)[None].to(self.device))[0].cpu()
+            lo = boxes[:, :2].min(dim=0).values - margin  # (x, y) crop pixels
+            hi = (boxes[:, :2] + boxes[:, 2:]).max(dim=0).values + margin
+            for i, reach in enumerate(head.test_feature_reach()):
+                height, width = maps[i].shape[-2:]
+                stride = self.params.image_sample_size / width
+                # PrRoIPool reads cells floor(lo) .. ceil(hi) (their bilinear hats); the convolutions
+                # need ``reach`` more on each side
+                x0, y0 = ((lo / stride).floor() - reach).long().tolist()
+                x1, y1 = ((hi / stride).ceil() + reach + 1).long().tolist()
+                x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+                if x0 < x1 and y0 < y1:  # else the boxes lie outside the crop: the whole map
+                    maps[i] = maps[i][..., y0:y1, x0:x1]
+                    origins[i] = (x0 * stride, y0 * stride)
+        energy = head.frame_energy(self.modulation, head.test_features(tuple(maps)), origins)  # box gradient in closed form
+        return lambda b: energy(b[None].to(self.device))[0].cpu()
 
     @property
     def box(self) -> Tensor:
