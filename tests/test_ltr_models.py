@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from ltr.models import DiMPNetSpec, ResNetBackbone, build_network
 from ltr.models.box_head import BoxEnergyHead
 from ltr.models.filter_ops import apply_filter, filter_gradient
+from ltr.models.inference import fold_batchnorm, inference_copy
 from ltr.models.optimizer import distance_bins
 
 
@@ -133,3 +134,38 @@ def test_frame_energy_follows_changed_weights():
         head.test_fc4.bn.running_mean.add_(0.5)
     torch.testing.assert_close(head.frame_energy(mod, feat)(boxes), head.score_boxes(mod, feat, boxes))
     assert not torch.allclose(head.frame_energy(mod, feat)(boxes), before)
+
+
+@pytest.mark.parametrize("arch", ["resnet50", "resnet18"])
+def test_inference_copy_folds_batchnorm_into_equal_convolutions(arch):
+    """The tracker's copy of a network: no BatchNorm left in the backbone or the box head's
+    convolutions, the same features and energies, and the original network untouched."""
+    torch.manual_seed(0)
+    spec = DiMPNetSpec.tiny(backbone="resnet18", backbone_width=64) if arch == "resnet18" else DiMPNetSpec.tiny()
+    net = build_network(spec).double()
+    for m in net.modules():  # statistics far from the identity, so that folding them matters
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.0)
+    with pytest.raises(RuntimeError, match="eval"):
+        fold_batchnorm(net)
+    folded = inference_copy(net)
+    assert net.training and all(p.requires_grad for p in net.parameters())
+    assert not any(p.requires_grad for p in folded.parameters())
+    conv_norms = [m for part in (folded.backbone, folded.box_head) for m in part.modules()
+                  if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(conv_norms) == 2  # only the two fully connected layers' (folded in frame_energy)
+    net.eval()
+    images = torch.rand(2, 3, 64, 64, dtype=torch.float64)
+    expected, got = net.extract_backbone_features(images), folded.extract_backbone_features(images)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name])
+    feats = tuple(expected[name] for name in net.box_layers)
+    box = torch.tensor([[20.0, 22.0, 24.0, 18.0], [10.0, 12.0, 30.0, 20.0]], dtype=torch.float64)
+    mod, folded_mod = net.box_head.modulation(feats, box), folded.box_head.modulation(feats, box)
+    test, folded_test = net.box_head.test_features(feats), folded.box_head.test_features(feats)
+    for a, b in zip(folded_mod + folded_test, mod + test):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(folded.classifier.features(expected[net.clf_layer]),
+                               net.classifier.features(expected[net.clf_layer]))

@@ -3,6 +3,7 @@
 Tiny networks (one block per ResNet stage, narrow heads) and 128-pixel crops keep every
 test to seconds on a CPU.
 """
+import copy
 import dataclasses
 import importlib
 
@@ -182,11 +183,11 @@ def _grouped_conv_filter_gradient(feat, residuals, k):
 
 
 def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, sequence, monkeypatch):
-    """The tracker's speed-ups (box-head features on a window, closed-form box gradient on
-    precomputed features, filter ops as matrix products, no final classifier loss,
-    channels-last backbone input) change no box beyond float rounding: the same sequence
-    tracked with the plain autograd box energy on the whole crop's features, grouped
-    convolutions and contiguous backbone input."""
+    """The tracker's speed-ups (BatchNorm folded into the convolutions, box-head features on
+    a window, closed-form box gradient on precomputed features, filter ops as matrix
+    products, no final classifier loss, channels-last backbone input) change no box beyond
+    float rounding: the same sequence tracked with the network as it is, the plain autograd
+    box energy on the whole crop's features, grouped convolutions and contiguous backbone input."""
     import ltr.models.optimizer as optimizer
     from ltr.data.transforms import normalize, to_tensor
     import pytracking.tracker.dimp.dimp as dimp
@@ -210,6 +211,7 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
     fast_boxes, fast_last, fast_flags = run(params)
     # the plain run: box-head features of the whole crop, energies and gradients by autograd
     monkeypatch.setattr(BoxEnergyHead, "frame_energy", plain_energy)
+    monkeypatch.setattr(dimp, "inference_copy", lambda net: copy.deepcopy(net).eval().requires_grad_(False))
     for module in (optimizer, dimp):
         monkeypatch.setattr(module, "apply_filter", _grouped_conv_apply_filter)
     monkeypatch.setattr(optimizer, "filter_gradient", _grouped_conv_filter_gradient)

@@ -25,6 +25,7 @@ from torch import Tensor
 from ltr.data.transforms import normalize, to_tensor
 from ltr.models import DiMPNet
 from ltr.models.filter_ops import apply_filter
+from ltr.models.inference import inference_copy
 from ltr.models.optimizer import SteepestDescentKL
 
 from ..base import Tracker
@@ -51,10 +52,11 @@ class DiMPTracker(Tracker):
     def __init__(self, params: DiMPParams, net: DiMPNet, device: str = "cpu", debug: int = 0):
         super().__init__()
         self.params, self.device, self.debug = params, torch.device(device), debug
-        # no parameter gradients: the box refinement differentiates with respect to the boxes only
-        self.net = net.eval().requires_grad_(False)
+        # a copy in evaluation mode with BatchNorm folded into the convolutions; no parameter
+        # gradients: the box refinement differentiates with respect to the boxes only
+        self.net = inference_copy(net)
         # PrDiMP's classifier scores are logits of the target density: localise on their softmax
-        optimizer = net.classifier.optimizer
+        optimizer = self.net.classifier.optimizer
         if params.score_preprocess not in ("none", "softmax", "auto"):
             raise ValueError(f"score_preprocess {params.score_preprocess!r}: use 'none', 'softmax' or 'auto'")
         if params.sampling not in ("pytracking", "exact"):
