@@ -169,3 +169,30 @@ def test_inference_copy_folds_batchnorm_into_equal_convolutions(arch):
         torch.testing.assert_close(a, b)
     torch.testing.assert_close(folded.classifier.features(expected[net.clf_layer]),
                                net.classifier.features(expected[net.clf_layer]))
+
+
+def test_box_gradient_updated_from_the_last_step_equals_the_full_product():
+    """The fast box energy updates its Linear-input gradient from the previous evaluation's
+    where few ReLUs switched; along an ascent-like path of small moves every gradient must
+    equal autograd's through the training path."""
+    torch.manual_seed(0)
+    head = BoxEnergyHead((8, 12), (6, 6), (64, 64)).double().eval()
+    feats = (torch.randn(1, 8, 16, 16, dtype=torch.float64), torch.randn(1, 12, 8, 8, dtype=torch.float64))
+    mod = (torch.rand(1, 6, dtype=torch.float64), torch.rand(1, 6, dtype=torch.float64))
+    feat = head.test_features(feats)
+    energy = head.frame_energy(mod, feat)
+    boxes = torch.tensor([40.0, 36.0, 50.0, 44.0], dtype=torch.float64) + 4 * torch.randn(1, 6, 4, dtype=torch.float64)
+    switched, previous = [], None
+    for step in range(8):
+        b1, b2 = boxes.clone().requires_grad_(True), boxes.clone().requires_grad_(True)
+        (fast,) = torch.autograd.grad(energy(b1).sum(), b1)
+        (plain,) = torch.autograd.grad(head.score_boxes(mod, feat, b2).sum(), b2)
+        torch.testing.assert_close(fast, plain)
+        with torch.no_grad():  # which of the layer2 branch's ReLUs pass
+            rois = torch.cat((torch.zeros(6, 1, dtype=torch.float64), boxes[0, :, :2], boxes[0, :, :2] + boxes[0, :, 2:]), 1)
+            active = head.test_fc3(head.test_pool3(feat[0] * mod[0][:, :, None, None], rois)) > 0
+        if previous is not None:
+            switched.append(int((active != previous).any(dim=0).sum()))
+        previous = active
+        boxes = boxes + 0.3 * torch.randn_like(boxes)
+    assert any(0 < n <= 16 for n in switched)  # the update from the last product was used

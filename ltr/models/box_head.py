@@ -181,12 +181,20 @@ def _folded(layer: LinearBNReLU, pool: FixedFeaturePrRoIPool) -> Tuple[Tensor, T
 
 class _FixedBranch:
     """PrRoIPool -> Linear -> BatchNorm (eval, folded into the Linear) -> ReLU on fixed
-    features, with the transpose of the chain for the box gradient."""
+    features, with the transpose of the chain for the box gradient.
+
+    The gradient reaching the Linear's inputs is ``grad_pre @ weight``, with ``grad_pre`` the
+    output gradient where the ReLU passes. Between two ascent steps the boxes move little and
+    only a few ReLUs switch (about 10 of 256 with the ResNet-50 head), so the product is
+    updated from the previous one by the weight rows whose ``grad_pre`` column changed: the
+    same sum up to float rounding, at a fraction of the cost of the full product.
+    """
 
     def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU):
         self.weight, self.bias = _folded(layer, pool)
         self.pool = pool
         self.out_features = self.weight.shape[0]
+        self._last: Optional[Tuple[Tensor, Tensor]] = None  # the last (grad_pre, grad_pre @ weight)
 
     def __call__(self, rois: Tensor, with_grad: bool) -> Tuple[Tensor, Optional[Callable[[Tensor], Tensor]]]:
         pooled, vjp = self.pool(rois, with_grad)
@@ -194,7 +202,21 @@ class _FixedBranch:
         hidden = pre.clamp(min=0.0)
         if vjp is None:
             return hidden, None
-        return hidden, lambda grad: vjp(((grad * (pre > 0)) @ self.weight).view(pooled.shape))
+        return hidden, lambda grad: vjp(self._input_grad(grad * (pre > 0)).view(pooled.shape))
+
+    def _input_grad(self, grad_pre: Tensor) -> Tensor:
+        """``grad_pre @ weight``, from the last product where few of its columns changed."""
+        if self._last is not None and self._last[0].shape == grad_pre.shape:
+            last_grad, last_product = self._last
+            changed = (grad_pre != last_grad).any(dim=0).nonzero()[:, 0]
+            if len(changed) <= self.out_features // 4:  # beyond that the full product is cheaper
+                product = torch.addmm(last_product, grad_pre[:, changed] - last_grad[:, changed],
+                                      self.weight[changed])
+                self._last = (grad_pre, product)
+                return product
+        product = grad_pre @ self.weight
+        self._last = (grad_pre, product)
+        return product
 
 
 class _FrameEnergyFn(torch.autograd.Function):
