@@ -64,8 +64,9 @@ class DiMPTracker(Tracker):
         self.softmax_scores = params.score_preprocess == "softmax" or (
             params.score_preprocess == "auto" and isinstance(optimizer, SteepestDescentKL))
         self.softmax_reg = getattr(optimizer, "softmax_reg", None)
-        # the backbone runs channels last (a quarter faster on CPU, same values); its outputs
-        # are made contiguous again for the heads
+        # the backbone runs channels last (a quarter faster on CPU, same values), and so do the
+        # box head's convolutions on its outputs; the classifier's convolution is faster on
+        # contiguous maps
         self.net.backbone.to(memory_format=torch.channels_last)
         self.timings: Dict[str, float] = defaultdict(float)
         self.flags: Counter = Counter()
@@ -84,14 +85,13 @@ class DiMPTracker(Tracker):
 
     def _backbone(self, crops) -> Dict[str, Tensor]:
         """Crops (n, S, S, 3) uint8, or float (n, 3, S, S) in [0, 255] -> backbone features
-        (normalised as in training)."""
+        (input normalised as in training), laid out channels last."""
         with self._timed("backbone"):
             x = normalize(crops / 255 if torch.is_tensor(crops) else to_tensor(crops)).to(self.device)
-            x = x.contiguous(memory_format=torch.channels_last)
-            return {k: v.contiguous() for k, v in self.net.extract_backbone_features(x).items()}
+            return self.net.extract_backbone_features(x.contiguous(memory_format=torch.channels_last))
 
     def _classifier_features(self, feats: Dict[str, Tensor]) -> Tensor:
-        return self.net.classifier.features(feats[self.net.clf_layer])
+        return self.net.classifier.features(feats[self.net.clf_layer].contiguous())
 
     def box_energy(self, feats: Dict[str, Tensor], window: Window, boxes: Tensor) -> Energy:
         """The box head's energy of boxes (P, 4) in this frame's crop pixels.
