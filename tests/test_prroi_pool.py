@@ -223,3 +223,5 @@ def test_fixed_feature_pool_gives_the_values_and_the_autograd_box_gradient():
             assert auto[:, 1:].abs().max() > 0.02
     with pytest.raises(ValueError, match="batch index"):
         FixedFeaturePrRoIPool(feat, 2, 2, 1.0)(torch.tensor([[2, 0.0, 0.0, 4.0, 4.0]], dtype=torch.float64))
+    with pytest.raises(ValueError, match="batch index"):  # one image: only index 0
+        FixedFeaturePrRoIPool(feat[:1], 2, 2, 1.0)(torch.tensor([[1, 0.0, 0.0, 4.0, 4.0]], dtype=torch.float64))

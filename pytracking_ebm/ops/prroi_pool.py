@@ -294,7 +294,8 @@ class FixedFeaturePrRoIPool:
         # the checks of the rois: only these enter the products
         reach = torch.cat((start.floor().amin(dim=0), (start + extent).ceil().amax(dim=0)))
         batch = rois[:, 0]
-        valid = torch.isfinite(rois).all() & (batch == batch.round()).all() & (batch >= 0).all() & (batch < n).all()
+        in_range = (batch == 0) if n == 1 else (batch == batch.round()) & (batch >= 0) & (batch < n)
+        valid = torch.isfinite(rois).all() & in_range.all()
         check = torch.cat((reach, valid[None].to(reach.dtype))).tolist()
         if not check[4]:
             _check_rois(rois, n)  # names the problem
