@@ -187,7 +187,9 @@ class _FixedBranch:
     output gradient where the ReLU passes. Between two ascent steps the boxes move little and
     only a few ReLUs switch (about 10 of 256 with the ResNet-50 head), so the product is
     updated from the previous one by the weight rows whose ``grad_pre`` column changed: the
-    same sum up to float rounding, at a fraction of the cost of the full product.
+    same sum up to float rounding, at a fraction of the cost of the full product. On a GPU
+    the full product is cheap and finding the changed columns would wait for the device, so
+    there it is always computed in full.
     """
 
     def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU):
@@ -206,7 +208,7 @@ class _FixedBranch:
 
     def _input_grad(self, grad_pre: Tensor) -> Tensor:
         """``grad_pre @ weight``, from the last product where few of its columns changed."""
-        if self._last is not None and self._last[0].shape == grad_pre.shape:
+        if grad_pre.device.type == "cpu" and self._last is not None and self._last[0].shape == grad_pre.shape:
             last_grad, last_product = self._last
             changed = (grad_pre != last_grad).any(dim=0).nonzero()[:, 0]
             if len(changed) <= self.out_features // 4:  # beyond that the full product is cheaper
