@@ -165,6 +165,12 @@ def test_box_head_features_on_a_window_give_the_energies_of_the_whole_crop(net, 
         tracker.params = dataclasses.replace(tracker.params, box_feature_window=0.0)
         full = tracker.box_energy(feats, window, boxes[:10])(boxes)
     torch.testing.assert_close(windowed, full, rtol=1e-4, atol=1e-4)
+    # boxes wholly outside the crop: no window to cut, the whole crop's features
+    outside = boxes[:10] + torch.tensor([400.0, 300.0, 0.0, 0.0])
+    with torch.no_grad():
+        full = tracker.box_energy(feats, window, outside)(outside)
+        tracker.params = dataclasses.replace(tracker.params, box_feature_window=2.0)
+        torch.testing.assert_close(tracker.box_energy(feats, window, outside)(outside), full, rtol=1e-4, atol=1e-4)
 
 
 def _grouped_conv_apply_filter(feat, filt):

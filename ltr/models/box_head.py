@@ -100,12 +100,14 @@ class BoxEnergyHead(nn.Module):
         Returns ``energy(boxes)``: boxes (N, P, 4) -> energies (N, P), equal to
         :meth:`score_boxes` with these ``modulation`` and test features and differentiable with
         respect to ``boxes`` only. ``origins`` are the (x, y) box coordinates of each feature
-        map's first cell: not 0 when ``feat`` are windows cut from the frame's maps. Everything that depends on the frame alone (the modulated
-        features, laid out channels last) is computed here once instead of at every ascent
-        step, BatchNorm is folded into the fully connected layers, and the box gradient is
-        computed in closed form (PrRoIPool's from :class:`FixedFeaturePrRoIPool`, then the
-        layers' transposes) when the energies are computed, instead of through an autograd
-        graph of a few hundred small operations. Evaluation mode only.
+        map's first cell: not 0 when ``feat`` are windows cut from the frame's maps.
+
+        Everything that depends on the frame alone (the modulated features, laid out
+        channels last) is computed here once instead of at every ascent step, BatchNorm is
+        folded into the fully connected layers, and the box gradient is computed in closed
+        form (PrRoIPool's from :class:`FixedFeaturePrRoIPool`, then the layers' transposes)
+        when the energies are computed, instead of through an autograd graph of a few hundred
+        small operations. Evaluation mode only.
         """
         if self.training:
             raise RuntimeError("frame_energy uses BatchNorm's running statistics: call .eval() first")
