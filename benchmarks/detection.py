@@ -17,7 +17,6 @@ head comparatively expensive. Run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
 

@@ -16,7 +16,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, Optional
+from typing import Callable, Dict, Iterator
 
 import numpy as np
 import torch
