@@ -7,6 +7,7 @@ from ltr.models import DiMPNetSpec, ResNetBackbone, build_network
 from ltr.models.box_head import BoxEnergyHead
 from ltr.models.filter_ops import apply_filter, filter_gradient
 from ltr.models.inference import fold_batchnorm, inference_copy
+from ltr.models.layers import boxes_to_rois
 from ltr.models.optimizer import distance_bins
 
 
@@ -189,8 +190,7 @@ def test_box_gradient_updated_from_the_last_step_equals_the_full_product():
         (plain,) = torch.autograd.grad(head.score_boxes(mod, feat, b2).sum(), b2)
         torch.testing.assert_close(fast, plain)
         with torch.no_grad():  # which of the layer2 branch's ReLUs pass
-            rois = torch.cat((torch.zeros(6, 1, dtype=torch.float64), boxes[0, :, :2], boxes[0, :, :2] + boxes[0, :, 2:]), 1)
-            active = head.test_fc3(head.test_pool3(feat[0] * mod[0][:, :, None, None], rois)) > 0
+            active = head.test_fc3(head.test_pool3(feat[0] * mod[0][:, :, None, None], boxes_to_rois(boxes))) > 0
         if previous is not None:
             switched.append(int((active != previous).any(dim=0).sum()))
         previous = active

@@ -13,6 +13,7 @@ from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_linear_bn_weights
 
 from pytracking_ebm.ops import FixedFeaturePrRoIPool, PrRoIPool2D
 
@@ -171,11 +172,11 @@ def _folded(layer: LinearBNReLU, pool: FixedFeaturePrRoIPool) -> Tuple[Tensor, T
     if cached is None or cached[0] != key:
         with torch.no_grad():
             bn = layer.bn
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            weight, bias = fuse_linear_bn_weights(layer.fc.weight, layer.fc.bias, bn.running_mean, bn.running_var,
+                                                  bn.eps, bn.weight, bn.bias)
             # the layer flattens (C, PH, PW); the pool gives channels last (PH, PW, C)
-            weight = layer.fc.weight.view(-1, c, ph, pw).permute(0, 2, 3, 1).reshape(-1, ph * pw * c)
-            weight = (weight * scale[:, None]).to(dtype).contiguous()
-            bias = ((layer.fc.bias - bn.running_mean) * scale + bn.bias).to(dtype)
+            weight = weight.detach().view(-1, c, ph, pw).permute(0, 2, 3, 1).reshape(-1, ph * pw * c)
+            weight, bias = weight.to(dtype).contiguous(), bias.detach().to(dtype)
         cached = (key, weight, bias)
         layer.__dict__["_folded_for_frames"] = cached  # a plain attribute: not in the state_dict
     return cached[1], cached[2]
