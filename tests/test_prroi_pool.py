@@ -225,3 +225,23 @@ def test_fixed_feature_pool_gives_the_values_and_the_autograd_box_gradient():
         FixedFeaturePrRoIPool(feat, 2, 2, 1.0)(torch.tensor([[2, 0.0, 0.0, 4.0, 4.0]], dtype=torch.float64))
     with pytest.raises(ValueError, match="batch index"):  # one image: only index 0
         FixedFeaturePrRoIPool(feat[:1], 2, 2, 1.0)(torch.tensor([[1, 0.0, 0.0, 4.0, 4.0]], dtype=torch.float64))
+
+
+def test_fixed_feature_pool_on_the_whole_map_equals_the_reached_window():
+    """``reach=False`` (the GPU default: no host synchronisation) pools from the whole map;
+    values and box gradients equal those of the window the boxes reach, also with unequal bins."""
+    from pytracking_ebm.ops import FixedFeaturePrRoIPool
+    g = torch.Generator().manual_seed(1)
+    feat = torch.randn(1, 5, 12, 14, dtype=torch.float64, generator=g)
+    rois = torch.tensor([[0, 10.0, 12.0, 40.0, 30.0], [0, 30.5, 20.2, 33.0, 60.1], [0, 20.0, 20.0, 10.0, 30.0]],
+                        dtype=torch.float64)
+    for ph, pw in ((5, 5), (2, 3)):
+        grad = torch.randn(3, ph, pw, 5, dtype=torch.float64, generator=g)
+        (p1, v1), (p2, v2) = (FixedFeaturePrRoIPool(feat, ph, pw, 0.25, reach=r)(rois) for r in (True, False))
+        torch.testing.assert_close(p2, p1)
+        torch.testing.assert_close(v2(grad), v1(grad))
+        assert v1(grad).abs().max() > 1e-3
+    nan = rois.clone()
+    nan[0, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        FixedFeaturePrRoIPool(feat, 2, 2, 0.25)(nan)

@@ -46,11 +46,6 @@ def _hat_integral(lo: Tensor, hi: Tensor) -> Tensor:
     return (a - b) - 0.5 * (a * a.abs() - b * b.abs())
 
 
-def _hat(t: Tensor) -> Tensor:
-    """``hat(t) = max(0, 1 - |t|)``: the derivative of :func:`_hat_integral` in ``hi`` (minus, in ``lo``)."""
-    return (1.0 - t.abs()).clamp(min=0.0)
-
-
 def _axis_weights(start: Tensor, size: Tensor, bins: int,
                   length: int) -> tuple[Tensor, Tensor, Tensor]:
     """Support and weights of the ``bins`` uniform bins of ``[start, start + bins * size]``.
@@ -242,34 +237,52 @@ class FixedFeaturePrRoIPool:
 
     Gradient ascent on boxes pools the same map at new boxes every step, a few boxes at a
     time, where the cost is the number of operations rather than the arithmetic. This uses
-    the separable form densely: a bin's value is ``Wy (H,) . F (H, W, C) . Wx (W,)`` with the
-    hat integrals ``Wy, Wx`` of every row and column (zero outside the bin's reach), so one
-    box set is two matrix products, and the vector-Jacobian product with respect to the box
-    corners is two more plus the closed-form derivatives of the weights, with no autograd
-    graph. With ``w(lo, hi) = integral of hat(t - pos)`` over ``[lo, hi]``, ``dw/dhi =
-    hat(hi - pos)`` and ``dw/dlo = -hat(lo - pos)``; bin ``p``'s ends move with the box corners
-    by ``1 - p/bins, p/bins`` (lo) and ``1 - (p+1)/bins, (p+1)/bins`` (hi), and ``1 / area``
-    contributes ``pooled / extent`` per corner. The values equal :func:`prroi_pool2d`'s and
-    the gradients autograd's through it (tested). The work grows with the map's size (and
-    with the number of images ``N``: each box's row weights span all of them), so it suits
-    the small maps of a tracker's search region.
+    the separable form densely, for both axes at once: the hat integrals ``Wx[k, q, x]`` and
+    ``Wy[k, p, y]`` of every column and row in reach (zero outside a bin's), their outer
+    product ``Wy[k, p, y] * Wx[k, q, x] / area`` as one weight matrix over the map's cells,
+    and one matrix product with the map. The vector-Jacobian product with respect to the box
+    corners is one more product (the gradient of that weight matrix), its sums over either
+    axis, and the closed-form derivatives of the weights, with no autograd graph. With
+    ``w(lo, hi) = integral of hat(t - pos)`` over ``[lo, hi]``, ``dw/dhi = hat(hi - pos)`` and
+    ``dw/dlo = -hat(lo - pos)``; bin ``p``'s ends move with the box corners by ``1 - p/bins,
+    p/bins`` (lo) and ``1 - (p+1)/bins, (p+1)/bins`` (hi), and ``1 / area`` contributes
+    ``pooled / extent`` per corner. The values equal :func:`prroi_pool2d`'s and the gradients
+    autograd's through it (tested).
+
+    On the CPU only the rows and columns that some box reaches enter the products (finding
+    them reads the boxes, one host synchronisation, which also checks them). Elsewhere (a
+    GPU) the whole map does, so that nothing waits for the device, and the boxes are not
+    checked: a non-finite coordinate gives non-finite values. The work grows with the map's
+    size (and with the number of images ``N``: each box's weights span all of them), so it
+    suits the small maps of a tracker's search region.
 
     Args:
         features: (N, C, H, W); no gradient flows to them.
         pooled_height, pooled_width, spatial_scale: as :func:`prroi_pool2d`.
+        reach: pool from the rows and columns the boxes reach (default: on the CPU) or from
+            the whole map.
     """
 
-    def __init__(self, features: Tensor, pooled_height: int, pooled_width: int, spatial_scale: float) -> None:
+    def __init__(self, features: Tensor, pooled_height: int, pooled_width: int, spatial_scale: float,
+                 reach: Optional[bool] = None) -> None:
         _check_inputs(features, features.new_zeros((0, 5)), pooled_height, pooled_width, spatial_scale)
         n, c, h, w = features.shape
         self.shape = (n, c, h, w)
         self.pooled_height, self.pooled_width = pooled_height, pooled_width
         self.spatial_scale = float(spatial_scale)
         self.dtype = features.dtype
+        self.reach = features.device.type == "cpu" if reach is None else reach
         self.map = features.detach().permute(0, 2, 3, 1).contiguous()  # (N, H, W, C)
-        self._pos = torch.arange(max(h, w), dtype=features.dtype, device=features.device)
-        self._axes = {bins: _AxisConstants(bins, features.dtype, features.device)
-                      for bins in {pooled_height, pooled_width}}
+        options = dict(dtype=features.dtype, device=features.device)
+        self._pos = torch.arange(2 * max(h, w), **options)
+        self._scale = torch.tensor([1.0] + [self.spatial_scale] * 4, **options)  # rois -> map cells
+        # the bins' edges as fractions of the box, per axis (x, y); the axis with fewer bins
+        # gets empty bins at its end, so that both axes are computed as one
+        bins = max(pooled_height, pooled_width)
+        frac = [[min(j / b, 1.0) for j in range(bins + 1)] for b in (pooled_width, pooled_height)]
+        self._frac = torch.tensor(frac, **options)  # (2, B + 1)
+        # how each edge moves with the axis's start and end: (2, B + 1, 2)
+        self._moves = torch.stack((1 - self._frac, self._frac), dim=-1)
 
     def __call__(self, rois: Tensor, with_grad: bool = True) -> Tuple[Tensor, Optional[BoxVJP]]:
         """Pool ``rois`` (K, 5) as :func:`prroi_pool2d`: pooled (K, PH, PW, C), channels last.
@@ -279,6 +292,7 @@ class FixedFeaturePrRoIPool:
         """
         n, c, h, w = self.shape
         ph, pw = self.pooled_height, self.pooled_width
+        bins = self._frac.shape[1] - 1
         if rois.dim() != 2 or rois.shape[1] != 5 or rois.dtype != self.dtype:
             raise ValueError(f"rois: expected a (K, 5) {self.dtype} tensor, got {tuple(rois.shape)} {rois.dtype}")
         rois = rois.detach()
@@ -287,95 +301,73 @@ class FixedFeaturePrRoIPool:
             _check_rois(rois, n)
             pooled = self.map.new_zeros((k, ph, pw, c))
             return pooled, (lambda grad: rois.new_zeros((k, 4))) if with_grad else None
-        box = rois[:, 1:] * self.spatial_scale
-        start = box[:, :2]
-        extent = (box[:, 2:] - start).clamp(min=0.0)  # (K, 2): x, y
-        # the rows and columns any bin reaches (the map is zero beyond them), in one sync with
-        # the checks of the rois: only these enter the products
-        reach = torch.cat((start.floor().amin(dim=0), (start + extent).ceil().amax(dim=0)))
-        batch = rois[:, 0]
-        in_range = (batch == 0) if n == 1 else (batch == batch.round()) & (batch >= 0) & (batch < n)
-        valid = torch.isfinite(rois).all() & in_range.all()
-        check = torch.cat((reach, valid[None].to(reach.dtype))).tolist()
-        if not check[4]:
-            _check_rois(rois, n)  # names the problem
-        x0, y0 = (min(max(int(v), 0), size - 1) for v, size in zip(check[:2], (w, h)))
-        x1, y1 = (min(max(int(v) + 1, lo + 1), size) for v, lo, size in zip(check[2:4], (x0, y0), (w, h)))
+        cells = rois * self._scale  # [index, x1, y1, x2, y2] in map cells
+        start = cells[:, 1:3]
+        extent = (cells[:, 3:] - start).clamp_(min=0.0)  # (K, 2): x, y
+        edges = torch.addcmul(start[..., None], extent[..., None], self._frac)  # (K, 2, B + 1)
+        x0, y0, x1, y1 = self._window(rois, cells, edges)
         hs, ws = y1 - y0, x1 - x0
         inv_area = (ph * pw) / (extent[:, 0] * extent[:, 1])
-        nonempty = torch.isfinite(inv_area)
-        inv_area = torch.where(nonempty, inv_area, torch.zeros_like(inv_area))
-        ax_y, ax_x = self._axes[ph], self._axes[pw]
-        wy, hat_y = ax_y.weights(start[:, 1], extent[:, 1], self._pos[y0:y1])  # (K, PH, Hs), (K, PH + 1, Hs)
-        wx, hat_x = ax_x.weights(start[:, 0], extent[:, 0], self._pos[x0:x1])  # (K, PW, Ws)
-        window = self.map[:, y0:y1, x0:x1].reshape(n * hs, ws * c)
-        if n > 1:  # each box weighs the rows of its own image only: (K, PH, N * Hs)
-            own = F.one_hot(batch.long(), n).to(wy.dtype)
-            wy_all = (wy[:, :, None, :] * own[:, None, :, None]).reshape(k * ph, n * hs)
-        else:
-            wy_all = wy.reshape(k * ph, hs)
-        rows = (wy_all @ window).view(k, ph, ws, c)  # the bins' rows summed
-        pooled = (wx[:, None] @ rows) * inv_area[:, None, None, None]  # (K, PH, PW, C)
+        nonempty = inv_area.isfinite()
+        inv_area = torch.where(nonempty, inv_area, 0.0)
+        # hat integrals of both axes at once, at the positions (2, L) of the window's columns and rows
+        span = max(hs, ws)
+        pos = torch.stack((self._pos[x0:x0 + span], self._pos[y0:y0 + span]))
+        t = (edges[..., None] - pos[:, None]).clamp_(-1.0, 1.0)  # (K, 2, B + 1, L)
+        magnitude = t.abs()
+        # antiderivative u - u|u|/2 of the hat (the constant 1/2 left out: short bins keep
+        # their precision), differenced over each bin's two edges
+        integral = torch.addcmul(t, t, magnitude, value=-0.5)
+        weights = integral[:, :, 1:] - integral[:, :, :-1]  # (K, 2, B, L)
+        wx, wy = weights[:, 0, :, :ws] * inv_area[:, None, None], weights[:, 1, :, :hs]
+        cell_weights = wy[:, :, None, :, None] * wx[:, None, :, None, :]  # (K, B, B, Hs, Ws)
+        window = self.map[:, y0:y1, x0:x1].reshape(n * hs * ws, c)
+        if n > 1:  # each box weighs the cells of its own image only
+            own = F.one_hot(rois[:, 0].long(), n).to(self.dtype)[:, None, None, :, None, None]
+            cell_weights = (cell_weights[:, :, :, None] * own).reshape(k, bins, bins, n * hs, ws)
+        pooled = (cell_weights.view(k * bins * bins, -1) @ window).view(k, bins, bins, c)[:, :ph, :pw]
         if not with_grad:
             return pooled, None
 
         def vjp(grad: Tensor) -> Tensor:
-            g = grad.reshape(k, ph, pw, c) * inv_area[:, None, None, None]
-            # d(sum g * pooled) / d wx[k, q, x] and / d wy[k, p, y]
-            d_wx = (g @ rows.transpose(-1, -2)).sum(dim=1)  # (K, PW, Ws)
-            spread = (wx.transpose(-1, -2)[:, None] @ g).reshape(k * ph, ws * c)  # (K * PH, Ws * C)
-            d_wy = (spread @ window.t()).view(k, ph, n, hs)
-            d_wy = d_wy[:, :, 0] if n == 1 else (d_wy * own[:, None, :, None]).sum(dim=2)  # (K, PH, Hs)
-            # through the weights to the box's start and end per axis; then 1 / area =
-            # pw * ph / (width * height) contributes d log(1 / area) / d(x1, y1, x2, y2)
-            dx, dy = ax_x.corner_gradient(d_wx, hat_x), ax_y.corner_gradient(d_wy, hat_y)  # (K, 2) each
-            total = (grad.reshape(k, -1) * pooled.reshape(k, -1)).sum(dim=1)
-            inv_extent = torch.where(nonempty[:, None], 1 / extent, torch.zeros_like(extent))  # (K, 2)
-            corners = torch.stack((dx[:, 0], dy[:, 0], dx[:, 1], dy[:, 1]), dim=1)
+            grad = grad.reshape(k, ph, pw, c)
+            if (ph, pw) != (bins, bins):
+                grad = F.pad(grad, (0, 0, 0, bins - pw, 0, bins - ph))
+            d_cells = (grad.reshape(k * bins * bins, c) @ window.t()).view(k, bins, bins, n, hs, ws)
+            d_cells = d_cells[:, :, :, 0] if n == 1 else (d_cells * own).sum(dim=3)  # (K, B, B, Hs, Ws)
+            # the weights' gradients, both axes padded to L: (K, 2, B, L)
+            d_wx_area = (d_cells * wy[:, :, None, :, None]).sum(dim=(1, 3))  # w.r.t. wx / area
+            d_wy = (d_cells * wx[:, None, :, None, :]).sum(dim=(2, 4))
+            d_weights = torch.stack((F.pad(d_wx_area * inv_area[:, None, None], (0, span - ws)),
+                                     F.pad(d_wy, (0, span - hs))), dim=1)
+            # edge j bounds bin j - 1 above and bin j below: d/d edge = hat * (d_w[j - 1] - d_w[j])
+            d_weights = F.pad(d_weights, (0, 0, 1, 1))
+            d_edges = ((d_weights[:, :, :-1] - d_weights[:, :, 1:]) * (1.0 - magnitude)).sum(dim=-1)  # (K, 2, B + 1)
+            corners = (d_edges[..., None] * self._moves).sum(dim=2).transpose(1, 2).reshape(k, 4)
+            # 1 / area = ph * pw / (width * height): d log(1 / area) / d(x1, y1, x2, y2)
+            total = (d_wx_area * wx).sum(dim=(1, 2))  # sum(grad * pooled)
+            inv_extent = torch.where(nonempty[:, None], 1 / extent, 0.0)
             corners = corners + total[:, None] * torch.cat((inv_extent, -inv_extent), dim=1)
-            return torch.where(nonempty[:, None], corners, torch.zeros_like(corners)) * self.spatial_scale
+            return torch.where(nonempty[:, None], corners, 0.0) * self.spatial_scale
 
         return pooled, vjp
 
-
-class _AxisConstants:
-    """One axis of :class:`FixedFeaturePrRoIPool` with ``bins`` uniform bins.
-
-    The bins' ``bins + 1`` edges ``e_j = start + j * extent / bins``; the weight of pixel
-    ``pos`` in bin ``q`` is the hat integral over ``[e_q, e_(q+1)]``, and its derivative with
-    respect to ``e_j`` is ``+-hat(e_j - pos)``; edge ``j`` moves with the start by
-    ``1 - j / bins`` and with the end by ``j / bins``.
-    """
-
-    def __init__(self, bins: int, dtype: torch.dtype, device: torch.device):
-        self.steps = torch.arange(bins + 1, dtype=dtype, device=device)
-        frac = self.steps / bins
-        # (d start, d end) of edge q + 1 (bin q's hi, + hat) and of edge q (its lo, - hat)
-        self.moves = torch.cat((torch.stack((1 - frac[1:], frac[1:]), dim=1),
-                                -torch.stack((1 - frac[:-1], frac[:-1]), dim=1)))  # (2 * bins, 2)
-        self.bins = bins
-
-    def weights(self, start: Tensor, extent: Tensor, pos: Tensor) -> Tuple[Tensor, Tensor]:
-        """Hat integrals (K, bins, L) of the pixels at ``pos`` (L,) over each bin, and the
-        hats (K, bins + 1, L) at the edges (for :meth:`corner_gradient`)."""
-        edges = start[:, None] + (extent / self.bins)[:, None] * self.steps
-        t = (edges[..., None] - pos).clamp(-1.0, 1.0)
-        magnitude = t.abs()
-        # as _hat_integral: (hi - lo) - (hi |hi| - lo |lo|) / 2, short intervals keep precision
-        square = t * magnitude
-        weight = (t[:, 1:] - t[:, :-1]) - 0.5 * (square[:, 1:] - square[:, :-1])
-        return weight, 1.0 - magnitude
-
-    def corner_gradient(self, d_weight: Tensor, hats: Tensor) -> Tensor:
-        """From the gradient (K, bins, L) of the weights to that (K, 2) of the axis's start and end."""
-        at_edges = torch.cat(((d_weight * hats[:, 1:]).sum(dim=-1), (d_weight * hats[:, :-1]).sum(dim=-1)), dim=1)
-        return at_edges @ self.moves
-
-
-def _corner_derivatives(lo: Tensor, hi: Tensor, pos: Tensor) -> Tuple[Tensor, Tensor]:
-    """Derivatives of the pixel weights (K, bins, L) of one axis w.r.t. the box's start and end."""
-    bins = lo.shape[1]
-    frac_lo = torch.arange(bins, dtype=lo.dtype, device=lo.device)[:, None] / bins  # (bins, 1)
-    frac_hi = frac_lo + 1.0 / bins
-    at_hi, at_lo = _hat(hi[..., None] - pos), _hat(lo[..., None] - pos)
-    return (at_hi * (1 - frac_hi) - at_lo * (1 - frac_lo), at_hi * frac_hi - at_lo * frac_lo)
+    def _window(self, rois: Tensor, cells: Tensor, edges: Tensor) -> Tuple[int, int, int, int]:
+        """The columns ``x0:x1`` and rows ``y0:y1`` of the map that the boxes' bins (``edges``
+        (K, 2, B + 1), in cells) reach: a bin ``[lo, hi]`` reaches the cells ``floor(lo) ..
+        ceil(hi)`` (their bilinear hats); the whole map when not ``self.reach``. Checks the
+        rois (in ``cells``) on the way, in the same synchronisation."""
+        n, _, h, w = self.shape
+        if not self.reach:
+            return 0, 0, w, h
+        # index and corners' minima and maxima (NaN and infinities show there), the bins' last edges' maxima
+        parts = [cells.amin(dim=0), cells.amax(dim=0), edges[:, :, -1].amax(dim=0)]
+        if n > 1:
+            parts.append((rois[:, 0] - rois[:, 0].round()).abs().amax()[None])
+        b = torch.cat(parts).tolist()
+        if not all(map(math.isfinite, b)) or b[0] < 0 or b[5] > n - 1 or (n > 1 and b[12] != 0):
+            _check_rois(rois, n)  # names the problem
+            raise ValueError("rois: coordinates overflow once scaled by spatial_scale")
+        x0, y0 = (min(max(math.floor(v), 0), size - 1) for v, size in zip(b[1:3], (w, h)))
+        x1, y1 = (min(max(math.ceil(v) + 1, lo + 1), size) for v, lo, size in zip(b[10:12], (x0, y0), (w, h)))
+        return x0, y0, x1, y1
