@@ -57,8 +57,11 @@ def _tracker_benchmark_module():
     return module
 
 
-def tracker_fps(param: str, device: str, quick: bool) -> Dict[str, Any]:
-    """FPS and per-stage milliseconds of the tracker with parameter file ``param``."""
+def tracker_fps(param: str, device: str, quick: bool, sync_free: Optional[bool] = None,
+                profile: bool = False) -> Dict[str, Any]:
+    """FPS and per-stage milliseconds of the tracker with parameter file ``param``; ``sync_free``
+    as the tracker's (default: its device's). ``profile``: also torch.profiler's operator table
+    of a second, shorter run (``"profile"``), so that the profiler's overhead stays out of the FPS."""
     bench = _tracker_benchmark_module()
     try:
         bench.load_params(param)
@@ -69,10 +72,15 @@ def tracker_fps(param: str, device: str, quick: bool) -> Dict[str, Any]:
     if quick:  # a tiny network on 128-pixel crops
         torch.manual_seed(0)
         net, changes = build_network(DiMPNetSpec.tiny(frozen_layers=[])), {"image_sample_size": 128}
-    r = bench.benchmark(param, device, images, init_box, warmup=2 if quick else 5, net=net, changes=changes)
+    warmup = 2 if quick else 5
+    r = bench.benchmark(param, device, images, init_box, warmup=warmup, net=net, changes=changes, sync_free=sync_free)
     stages = {k: round(1e3 * r[k], 2) for k in bench.STAGES}
-    return {"param": param, "fps": round(1 / r["total"], 2), "frame_ms": round(1e3 * r["total"], 2),
-            "stage_ms": stages, "frames": len(images) - 1 - (2 if quick else 5)}
+    out = {"param": param, "sync_free": sync_free, "fps": round(1 / r["total"], 2), "frame_ms": round(1e3 * r["total"], 2),
+           "stage_ms": stages, "frames": len(images) - 1 - warmup}
+    if profile:
+        out["profile"] = bench.benchmark(param, device, images[:warmup + 11], init_box, warmup=warmup, net=net,
+                                         changes=changes, sync_free=sync_free, profile=True)["profile"]
+    return out
 
 
 def training_settings(quick: bool):
@@ -135,10 +143,11 @@ def markdown(result: Dict[str, Any]) -> str:
     for t in result["tracker"]:
         if "skipped" in t:
             lines.append(f"| {t['param']} | skipped: {t['skipped']} | | | | | | |")
-        else:
-            st = t["stage_ms"]
-            lines.append(f"| {t['param']} | {t['fps']:.1f} | {t['frame_ms']:.1f} | {st['backbone']:.1f} | "
-                         f"{st['classifier']:.1f} | {st['box features']:.1f} | {st['box ascent']:.1f} | {st['rest']:.1f} |")
+            continue
+        label = t["param"] if t["sync_free"] is None else f"{t['param']}, sync_free={t['sync_free']}"
+        st = t["stage_ms"]
+        lines.append(f"| {label} | {t['fps']:.1f} | {t['frame_ms']:.1f} | {st['backbone']:.1f} | "
+                     f"{st['classifier']:.1f} | {st['box features']:.1f} | {st['box ascent']:.1f} | {st['rest']:.1f} |")
     lines += ["", f"Training dimp nce_plus, batch {result['batch_size']}, {result['crop']} px crops:", "",
               "| amp | workers | samples/s | step ms | loader share | peak GPU MiB |", "|---|---|---|---|---|---|"]
     for r in result["training"]:
@@ -196,14 +205,23 @@ def main() -> int:
     print(f"{result['date']}: {name}; torch {torch.__version__}, CUDA {torch.version.cuda}, "
           f"{os.cpu_count()} CPU cores", flush=True)
 
+    out = Path(args.out)
     start = time.perf_counter()
     if not args.skip_tracker:
-        for param in [args.tracker_param] + ([args.small_net_param] if args.small_net_param else []):
-            t = tracker_fps(param, args.device, args.quick)
+        # the ResNet-50 tracker as it runs on this device (profiled in a second run), the same
+        # with the CPU's box estimation (windows of moving shapes, reads of the boxes) for
+        # comparison, and the small network's
+        runs = [(args.tracker_param, None, True), (args.tracker_param, device.type == "cpu", False)]
+        runs += [(args.small_net_param, None, False)] if args.small_net_param else []
+        for param, sync_free, profile in runs:
+            t = tracker_fps(param, args.device, args.quick, sync_free, profile)
+            if "profile" in t:
+                out.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(out / "tracker_profile.txt", t.pop("profile") + "\n")
             result["tracker"].append(t)
-            print(f"tracker {param}: " + (f"skipped ({t['skipped']})" if "skipped" in t else
-                                          f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"),
-                  flush=True)
+            print(f"tracker {param}" + ("" if sync_free is None else f" sync_free={sync_free}") + ": "
+                  + (f"skipped ({t['skipped']})" if "skipped" in t else
+                     f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"), flush=True)
 
     if not args.skip_training:
         s = training_settings(args.quick)
@@ -228,7 +246,6 @@ def main() -> int:
                           f"peak {r['peak_mib']:.0f} MiB", flush=True)
     result["estimates"] = estimates(result["training"])
     result["seconds"] = round(time.perf_counter() - start, 1)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "gpu_benchmark.json", result)
     text = markdown(result)

@@ -124,18 +124,25 @@ def _instrumented(tracker: DiMPTracker) -> Iterator[None]:
 
 
 def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: Optional[DiMPNet] = None,
-              profile: bool = False, changes: Optional[dict] = None) -> dict:
+              profile: bool = False, changes: Optional[dict] = None, sync_free: Optional[bool] = None) -> dict:
     """Mean seconds per frame, total and per stage, after ``warmup`` frames; and the boxes.
 
-    ``net`` replaces the network of the parameters' setting, ``changes`` some parameters.
+    ``net`` replaces the network of the parameters' setting, ``changes`` some parameters;
+    ``sync_free`` sets the tracker's (default: its device's). With ``profile`` the result's
+    ``"profile"`` is torch.profiler's table of the operators by self time (on a GPU, by GPU
+    time, with the CUDA runtime's calls: ``cudaStreamSynchronize`` counts the host's waits).
     """
     params = dataclasses.replace(load_params(param), **(changes or {}))
     if net is None:
         torch.manual_seed(0)
         net = build_network(network_spec(params))
     tracker = DiMPTracker(params, net.to(device), device=device)
+    if sync_free is not None:
+        tracker.sync_free = sync_free
     params.target_not_found_threshold = -1.0  # an untrained classifier: refine the box in every frame
-    prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if profile else None
+    cuda = tracker.device.type == "cuda"
+    activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+    prof = torch.profiler.profile(activities=activities) if profile else None
     with _instrumented(tracker):
         start = time.perf_counter()
         tracker.initialize(images[0], init_box)
@@ -150,10 +157,12 @@ def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: O
     n = len(boxes)
     parts = {k: tracker.timings.get(k, 0.0) / n for k in STAGES if k != "rest"}
     parts["rest"] = total - parts["backbone"] - parts["classifier"] - parts["box"]
+    result = {"init": init, "total": total, **parts, "boxes": [b.tolist() for b in boxes]}
     if prof is not None:
-        print(f"\n{param}: operators by self time over {n} frames (torch.profiler)")
-        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
-    return {"init": init, "total": total, **parts, "boxes": [b.tolist() for b in boxes]}
+        order = "self_cuda_time_total" if cuda else "self_cpu_time_total"
+        result["profile"] = (f"{param} on {device}: operators by {order} over {n} frames (torch.profiler)\n"
+                             + prof.key_averages().table(sort_by=order, row_limit=30))
+    return result
 
 
 def print_table(rows: Dict[str, dict]) -> None:
@@ -300,6 +309,8 @@ def main() -> int:
     for device in args.devices:
         for param in args.params:
             rows[f"{param} {device}"] = benchmark(param, device, images, init_box, profile=args.profile)
+            if args.profile:
+                print("\n" + rows[f"{param} {device}"]["profile"])
     print_table(rows)
     return 0
 

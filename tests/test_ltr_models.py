@@ -96,9 +96,11 @@ def test_box_energy_gradient_wrt_boxes_matches_finite_differences():
             torch.testing.assert_close(grad[0, k, d], fd, rtol=1e-4, atol=1e-6)
 
 
-def test_frame_energy_equals_score_boxes_and_its_autograd_gradient():
+@pytest.mark.parametrize("sync_free", [False, True])
+def test_frame_energy_equals_score_boxes_and_its_autograd_gradient(sync_free):
     """The tracker's fast box energy (closed-form gradient, folded BatchNorm) against the
-    training path, with non-trivial BatchNorm statistics and two frames."""
+    training path, with non-trivial BatchNorm statistics and two frames; both the CPU's
+    variant (reads the boxes to skip work) and the GPU's (``sync_free``)."""
     torch.manual_seed(0)
     head = BoxEnergyHead((8, 12), (6, 6), (5, 5)).double().eval()
     for m in head.modules():
@@ -112,7 +114,7 @@ def test_frame_energy_equals_score_boxes_and_its_autograd_gradient():
     boxes = torch.tensor([14.0, 16.0, 26.0, 22.0], dtype=torch.float64) + 6 * torch.randn(2, 7, 4, dtype=torch.float64)
     b1, b2 = boxes.clone().requires_grad_(True), boxes.clone().requires_grad_(True)
     plain = head.score_boxes(mod, feat, b1)
-    fast = head.frame_energy(mod, feat)(b2)
+    fast = head.frame_energy(mod, feat, sync_free=sync_free)(b2)
     torch.testing.assert_close(fast, plain)
     (g1,) = torch.autograd.grad((plain * plain).sum(), b1)
     (g2,) = torch.autograd.grad((fast * fast).sum(), b2)

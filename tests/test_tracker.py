@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from evaluation import evaluate, get_dataset
 from ltr.data import read_image
@@ -210,7 +211,7 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
         boxes = track(tracker, seq, images[:12])
         return boxes, tracker.last_refinement, dict(tracker.flags)
 
-    def plain_energy(head, mod, feat, origins):
+    def plain_energy(head, mod, feat, origins, sync_free):
         assert all(origin == (0.0, 0.0) for origin in origins)
         return lambda boxes: head.score_boxes(mod, feat, boxes)
 
@@ -229,6 +230,69 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
     for key in ("boxes", "energy", "initial_energy"):
         torch.testing.assert_close(fast_last[key], plain_last[key], rtol=1e-5, atol=1e-5)
     assert (fast_last["boxes"] - fast_last["jitter_boxes"]).abs().max() > 1.0  # the ascent moves the boxes
+
+
+class _DeviceWaits(TorchDispatchMode):
+    """Records the operators that make a GPU wait for its queue (a value read on the host:
+    ``.item()``, ``bool()``, ``.tolist()``; shapes that depend on values: ``nonzero``) and the
+    input shapes of the convolutions."""
+
+    WAITS = ("aten._local_scalar_dense", "aten.nonzero", "aten.masked_select")
+
+    def __init__(self):
+        super().__init__()
+        self.waits, self.conv_inputs = [], []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = str(func)
+        if name.startswith(self.WAITS) or (name.startswith("aten.index.Tensor")
+                                           and any(i is not None and i.dtype == torch.bool for i in args[1])):
+            self.waits.append(name)
+        if name.startswith("aten.convolution"):
+            self.conv_inputs.append(tuple(args[0].shape))
+        return func(*args, **(kwargs or {}))
+
+
+def test_the_sync_free_box_estimation_tracks_the_same_boxes_with_fixed_shapes_and_no_waits(net, sequence):
+    """``sync_free`` (the GPU default), run on the CPU: the box head's convolutions see the
+    same shapes in every frame (the CPU default cuts them to a window around the boxes), no
+    energy evaluation of the ascent reads a value on the host, and the boxes are the CPU
+    default's up to float rounding."""
+    import pytracking.tracker.dimp.dimp as dimp
+
+    seq, images = sequence
+    params = small_params(target_not_found_threshold=-1.0, box_refinement_step_length=10.0)
+
+    def run(sync_free):
+        tracker = DiMPTracker(params, net)
+        tracker.sync_free = sync_free
+        shapes, evaluation = [], _DeviceWaits()
+
+        def box_energy(feats, window, boxes):
+            with _DeviceWaits() as features:
+                energy = DiMPTracker.box_energy(tracker, feats, window, boxes)
+            shapes.append(features.conv_inputs)
+
+            def watched(b):
+                with evaluation:
+                    return energy(b)
+            return watched
+
+        tracker.box_energy = box_energy
+        torch.manual_seed(0)
+        boxes = track(tracker, seq, images[:10])
+        return boxes, tracker.last_refinement, shapes, evaluation.waits
+
+    cpu_boxes, cpu_last, cpu_shapes, cpu_waits = run(False)
+    boxes, last, shapes, waits = run(True)
+    assert len(shapes) == 9 and all(s == shapes[0] for s in shapes)
+    full_maps = {tuple(f.shape) for f in net.extract_backbone_features(torch.zeros(1, 3, 128, 128)).values()}
+    assert shapes[0][0] in full_maps and shapes[0][2] in full_maps  # the box head's first convolutions
+    assert any(s != cpu_shapes[0] for s in cpu_shapes)  # the CPU path cuts windows that move
+    assert waits == [] and len(cpu_waits) > 0  # the CPU path reads the boxes to skip work
+    np.testing.assert_allclose(boxes, cpu_boxes, rtol=0, atol=2e-3)
+    for key in ("boxes", "energy", "initial_energy"):
+        torch.testing.assert_close(last[key], cpu_last[key], rtol=1e-5, atol=1e-5)
 
 
 def test_unknown_conventions_are_refused(net):

@@ -95,7 +95,8 @@ class BoxEnergyHead(nn.Module):
         return self.energy(x).view(n, p)
 
     def frame_energy(self, modulation: Pair, feat: Pair,
-                     origins: Sequence[Tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))) -> Callable[[Tensor], Tensor]:
+                     origins: Sequence[Tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0)),
+                     sync_free: Optional[bool] = None) -> Callable[[Tensor], Tensor]:
         """The energy of boxes in fixed frames, for gradient ascent on the boxes (the tracker).
 
         Returns ``energy(boxes)``: boxes (N, P, 4) -> energies (N, P), equal to
@@ -109,14 +110,23 @@ class BoxEnergyHead(nn.Module):
         form (PrRoIPool's from :class:`FixedFeaturePrRoIPool`, then the layers' transposes)
         when the energies are computed, instead of through an autograd graph of a few hundred
         small operations. Evaluation mode only.
+
+        ``sync_free`` (default: off the CPU) makes an evaluation wait for nothing on the
+        device and keep the same operations and shapes from step to step, as a GPU (and a
+        CUDA graph) wants: PrRoIPool reads the whole maps, and the fully connected layers'
+        box gradient is a full product each time. On the CPU (the default there) both read
+        the boxes to skip work: the pool the cells no box reaches, the gradient the units
+        whose ReLU did not switch. The values are the same up to float rounding.
         """
         if self.training:
             raise RuntimeError("frame_energy uses BatchNorm's running statistics: call .eval() first")
+        if sync_free is None:
+            sync_free = feat[0].device.type != "cpu"
         with torch.no_grad():
             f3 = full_precision(feat[0] * modulation[0][:, :, None, None])
             f4 = full_precision(feat[1] * modulation[1][:, :, None, None])
-            branches = [_FixedBranch(_fixed_pool(f3, self.test_pool3), self.test_fc3),
-                        _FixedBranch(_fixed_pool(f4, self.test_pool4), self.test_fc4)]
+            branches = [_FixedBranch(_fixed_pool(f3, self.test_pool3, sync_free), self.test_fc3, sync_free),
+                        _FixedBranch(_fixed_pool(f4, self.test_pool4, sync_free), self.test_fc4, sync_free)]
         weight, bias = self.energy.weight.detach()[0].to(f3.dtype), self.energy.bias.detach().to(f3.dtype)
         split = branches[0].out_features
         # rois [index, x1, y1, x2, y2] in each map's own coordinates
@@ -157,8 +167,9 @@ class BoxEnergyHead(nn.Module):
         return self.score_boxes(mod, feat, proposals.reshape(n_test * n_seq, n_prop, 4)).view(n_test, n_seq, n_prop)
 
 
-def _fixed_pool(features: Tensor, pool: PrRoIPool2D) -> FixedFeaturePrRoIPool:
-    return FixedFeaturePrRoIPool(features, pool.pooled_height, pool.pooled_width, pool.spatial_scale)
+def _fixed_pool(features: Tensor, pool: PrRoIPool2D, sync_free: bool) -> FixedFeaturePrRoIPool:
+    return FixedFeaturePrRoIPool(features, pool.pooled_height, pool.pooled_width, pool.spatial_scale,
+                                 reach=not sync_free)
 
 
 def _folded(layer: LinearBNReLU, pool: FixedFeaturePrRoIPool) -> Tuple[Tensor, Tensor]:
@@ -190,14 +201,15 @@ class _FixedBranch:
     output gradient where the ReLU passes. Between two ascent steps the boxes move little and
     only a few ReLUs switch (about 10 of 256 with the ResNet-50 head), so the product is
     updated from the previous one by the weight rows whose ``grad_pre`` column changed: the
-    same sum up to float rounding, at a fraction of the cost of the full product. On a GPU
-    the full product is cheap and finding the changed columns would wait for the device, so
-    there it is always computed in full.
+    same sum up to float rounding, at a fraction of the cost of the full product. Finding the
+    changed columns waits for the device, and on a GPU the full product is cheap: with
+    ``sync_free`` it is always computed in full.
     """
 
-    def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU):
+    def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU, sync_free: bool):
         self.weight, self.bias = _folded(layer, pool)
         self.pool = pool
+        self.incremental = not sync_free
         self.out_features = self.weight.shape[0]
         self._last: Optional[Tuple[Tensor, Tensor]] = None  # the last (grad_pre, grad_pre @ weight)
 
@@ -211,7 +223,7 @@ class _FixedBranch:
 
     def _input_grad(self, grad_pre: Tensor) -> Tensor:
         """``grad_pre @ weight``, from the last product where few of its columns changed."""
-        if grad_pre.device.type == "cpu" and self._last is not None and self._last[0].shape == grad_pre.shape:
+        if self.incremental and self._last is not None and self._last[0].shape == grad_pre.shape:
             last_grad, last_product = self._last
             changed = (grad_pre != last_grad).any(dim=0).nonzero()[:, 0]
             if len(changed) <= self.out_features // 4:  # beyond that the full product is cheaper

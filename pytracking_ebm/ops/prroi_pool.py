@@ -147,12 +147,14 @@ def _check_values(features: Tensor, rois: Tensor) -> None:
 
 def _check_rois(rois: Tensor, num_images: int) -> None:
     """Finite coordinates and integer batch indices within ``[0, num_images)``."""
+    if rois.shape[0] == 0:  # nothing to read (on a GPU each check below waits for the device)
+        return
     if not bool(torch.isfinite(rois).all()):
         raise ValueError("rois: contains NaN or infinite values")
     batch_index = rois[:, 0]
     if not bool((batch_index == batch_index.round()).all()):
         raise ValueError("rois: batch index (column 0) must hold integers")
-    if rois.shape[0] and not bool(((batch_index >= 0) & (batch_index < num_images)).all()):
+    if not bool(((batch_index >= 0) & (batch_index < num_images)).all()):
         raise ValueError(f"rois: batch index (column 0) out of range [0, {num_images - 1}]")
 
 

@@ -47,6 +47,13 @@ class DiMPTracker(Tracker):
     and their energies (crop pixels), ``last_flag`` the localisation flag, ``last_score`` the
     classifier's peak score, and ``timings`` the accumulated seconds of ``backbone``,
     ``classifier`` and ``box`` (refinement).
+
+    ``sync_free`` (True off the CPU) runs the box estimation as a GPU wants it: the box head's
+    features on the whole crop, so that every frame has the same shapes (cuDNN's autotuner
+    tunes once, a CUDA graph could replay them), and an ascent that never waits for the
+    device (:meth:`~ltr.models.box_head.BoxEnergyHead.frame_energy`). On the CPU, where
+    reading a value costs nothing, they skip work instead. Both give the same boxes up to
+    float rounding.
     """
 
     def __init__(self, params: DiMPParams, net: DiMPNet, device: str = "cpu", debug: int = 0):
@@ -68,6 +75,7 @@ class DiMPTracker(Tracker):
         # backbone, same values); a convolution whose input is channels last and its weight not
         # would convert the weight at every call
         self.net.to(memory_format=torch.channels_last)
+        self.sync_free = self.device.type != "cpu"
         self.timings: Dict[str, float] = defaultdict(float)
         self.flags: Counter = Counter()
 
@@ -101,12 +109,12 @@ class DiMPTracker(Tracker):
         ``box_feature_window`` box sizes around them, cut from each backbone map with the
         convolutions' reach (:meth:`~ltr.models.box_head.BoxEnergyHead.test_feature_reach`)
         beyond the cells that PrRoIPool reads there, so that the energies are those of the
-        whole crop; 0 computes them on the whole crop.
+        whole crop; 0 computes them on the whole crop, as does ``sync_free`` (fixed shapes).
         """
         head = self.net.box_head
         maps = [feats[name] for name in self.net.box_layers]
         origins = [(0.0, 0.0)] * len(maps)
-        if self.params.box_feature_window > 0:
+        if self.params.box_feature_window > 0 and not self.sync_free:
             margin = 0.5 * (self.params.box_feature_window - 1) * float(boxes[:, 2:].max())
             lo = boxes[:, :2].min(dim=0).values - margin  # (x, y) crop pixels
             hi = (boxes[:, :2] + boxes[:, 2:]).max(dim=0).values + margin
@@ -121,7 +129,8 @@ class DiMPTracker(Tracker):
                 if x0 < x1 and y0 < y1:  # else the boxes lie outside the crop: the whole map
                     maps[i] = maps[i][..., y0:y1, x0:x1]
                     origins[i] = (x0 * stride, y0 * stride)
-        energy = head.frame_energy(self.modulation, head.test_features(tuple(maps)), origins)  # box gradient in closed form
+        # box gradient in closed form
+        energy = head.frame_energy(self.modulation, head.test_features(tuple(maps)), origins, self.sync_free)
         return lambda b: energy(b[None])[0]
 
     @property
