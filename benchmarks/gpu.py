@@ -6,7 +6,10 @@
 1. Tracker FPS on the benchmark sequence of ``benchmarks/tracker.py`` (1280 x 720 frames,
    random weights, which cost the same as trained ones) with the ResNet-50 settings
    (``--tracker-param``, default nce_plus) and, when its parameter file exists, the small
-   network's (``--small-net-param``, e.g. nce_plus18; skipped with a note otherwise).
+   network's (``--small-net-param``, e.g. nce_plus18; skipped with a note otherwise); the
+   ResNet-50 tracker once more with the CPU's box estimation (``sync_free=False``), and
+   torch.profiler's operator table of a profiled run in ``tracker_profile.txt``; one frame's
+   box ascent run eagerly and replayed from a CUDA graph (:func:`ascent_graph`).
 2. Training throughput of ``dimp nce_plus`` at the paper's settings (batch 20, 352 x 352
    crops, ResNet-50 with conv1..layer2 frozen, Adam) on the built-in synthetic training sets
    (written once at ``--image-size`` into ``--data``), without and with ``--amp``, for each
@@ -44,6 +47,7 @@ from ltr.actors import TrackingActor  # noqa: E402
 from ltr.dataset import write_synthetic_training_data  # noqa: E402
 from ltr.models import DiMPNetSpec, build_network  # noqa: E402
 from ltr.training import build_box_loss, build_data, build_optimizer, set_crop_size  # noqa: E402
+from pytracking.tracker.dimp import DiMPTracker  # noqa: E402
 from pytracking_ebm.io import atomic_write_json, atomic_write_text  # noqa: E402
 
 PAPER_SAMPLES = 50 * 40_000  # 50 epochs of 40 000 samples
@@ -81,6 +85,94 @@ def tracker_fps(param: str, device: str, quick: bool, sync_free: Optional[bool] 
         out["profile"] = bench.benchmark(param, device, images[:warmup + 11], init_box, warmup=warmup, net=net,
                                          changes=changes, sync_free=sync_free, profile=True)["profile"]
     return out
+
+
+def ascent_graph(param: str, device: str, quick: bool, reps: int = 20) -> Dict[str, Any]:
+    """What replaying the box ascent from a CUDA graph would give: milliseconds of one frame's
+    ascent (11 energy evaluations with their box gradients, as the tracker's) run eagerly and,
+    on a GPU, replayed from a graph captured once, and the largest difference of their boxes.
+
+    The tracker's ``sync_free`` evaluations (the default off the CPU) read nothing on the host
+    and keep their shapes, which a capture needs; the tracker does not capture yet, this
+    measures whether it should. The energy is that of the last of a few tracked frames."""
+    bench = _tracker_benchmark_module()
+    try:
+        params = bench.load_params(param)
+    except SystemExit as err:
+        return {"param": param, "skipped": str(err)}
+    images, init_box = bench.synthetic_frames(6, "320x240" if quick else "1280x720")
+    torch.manual_seed(0)
+    if quick:  # a tiny network on 128-pixel crops
+        net, params = build_network(DiMPNetSpec.tiny(frozen_layers=[])), dataclasses.replace(params, image_sample_size=128)
+    else:
+        net = build_network(bench.network_spec(params))
+    params = dataclasses.replace(params, target_not_found_threshold=-1.0)  # refine the box in every frame
+    tracker = DiMPTracker(params, net.to(device), device=device)
+    frame: Dict[str, Any] = {}
+    box_energy = tracker.box_energy
+
+    def keep(feats, window, boxes):
+        frame["energy"], frame["boxes"] = box_energy(feats, window, boxes), boxes
+        return frame["energy"]
+
+    tracker.box_energy = keep
+    tracker.initialize(images[0], init_box)
+    for image in images[1:]:
+        tracker.track(image)
+    energy, boxes = frame["energy"], frame["boxes"].to(tracker.device)
+
+    def ascent(y: torch.Tensor) -> torch.Tensor:
+        for _ in range(11):
+            with torch.enable_grad():
+                leaf = y.detach().requires_grad_(True)
+                (grad,) = torch.autograd.grad(energy(leaf).sum(), leaf)
+            y = leaf.detach() + 1e-4 * grad
+        return y
+
+    cuda = tracker.device.type == "cuda"
+    sync = (lambda: torch.cuda.synchronize(tracker.device)) if cuda else (lambda: None)
+
+    def timed(run):
+        run()
+        sync()
+        start = time.perf_counter()
+        for _ in range(reps):
+            out = run()
+        sync()
+        return 1e3 * (time.perf_counter() - start) / reps, out
+
+    eager_ms, eager = timed(lambda: ascent(boxes))
+    result: Dict[str, Any] = {"param": param, "eager_ms": round(eager_ms, 3), "sync_free": tracker.sync_free}
+    if not cuda:
+        result["graph"] = "skipped: CUDA graphs need a GPU"
+        return result
+    try:
+        static_boxes = boxes.clone()
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):  # warm up off the capture (allocator, cuBLAS handles)
+            for _ in range(3):
+                ascent(static_boxes)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            static_out = ascent(static_boxes)
+        graph_ms, replayed = timed(lambda: (graph.replay(), static_out)[1])
+        result.update(graph_ms=round(graph_ms, 3), max_difference=float((replayed - eager).abs().max()))
+    except Exception as err:  # a measurement: report why the capture failed and go on
+        result["graph"] = f"failed: {type(err).__name__}: {err}"
+    return result
+
+
+def ascent_graph_line(g: Dict[str, Any]) -> str:
+    """One sentence of :func:`ascent_graph`'s result."""
+    head = f"One frame's box ascent of {g['param']} (11 evaluations with gradients)"
+    if "skipped" in g:
+        return f"{head}: skipped ({g['skipped']})"
+    if "graph_ms" not in g:
+        return f"{head}: eager {g['eager_ms']:.2f} ms; CUDA graph {g['graph']}"
+    return (f"{head}: eager {g['eager_ms']:.2f} ms, replayed from a CUDA graph {g['graph_ms']:.2f} ms "
+            f"({g['eager_ms'] / g['graph_ms']:.1f}x; boxes differ by at most {g['max_difference']:.1e})")
 
 
 def training_settings(quick: bool):
@@ -148,8 +240,11 @@ def markdown(result: Dict[str, Any]) -> str:
         st = t["stage_ms"]
         lines.append(f"| {label} | {t['fps']:.1f} | {t['frame_ms']:.1f} | {st['backbone']:.1f} | "
                      f"{st['classifier']:.1f} | {st['box features']:.1f} | {st['box ascent']:.1f} | {st['rest']:.1f} |")
-    lines += ["", f"Training dimp nce_plus, batch {result['batch_size']}, {result['crop']} px crops:", "",
-              "| amp | workers | samples/s | step ms | loader share | peak GPU MiB |", "|---|---|---|---|---|---|"]
+    if "ascent_graph" in result:
+        lines += ["", ascent_graph_line(result["ascent_graph"])]
+    if result["training"]:
+        lines += ["", f"Training dimp nce_plus, batch {result['batch_size']}, {result['crop']} px crops:", "",
+                  "| amp | workers | samples/s | step ms | loader share | peak GPU MiB |", "|---|---|---|---|---|---|"]
     for r in result["training"]:
         lines.append(f"| {'on' if r['amp'] else 'off'} | {r['workers']} | {r['samples_per_s']:.1f} | {r['step_ms']:.0f} | "
                      f"{100 * r['loader_share']:.0f} % | {r['peak_mib']:.0f} |")
@@ -222,6 +317,10 @@ def main() -> int:
             print(f"tracker {param}" + ("" if sync_free is None else f" sync_free={sync_free}") + ": "
                   + (f"skipped ({t['skipped']})" if "skipped" in t else
                      f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"), flush=True)
+
+        g = ascent_graph(args.tracker_param, args.device, args.quick)
+        result["ascent_graph"] = g
+        print(ascent_graph_line(g), flush=True)
 
     if not args.skip_training:
         s = training_settings(args.quick)
