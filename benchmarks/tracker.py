@@ -13,8 +13,10 @@ rest (crop, localisation, state). Any tracker parameter file can be timed (``--p
 nce_plus18``); the network is the one its training setting builds (ResNet-50 for kld_is /
 nce / nce_plus) or its checkpoint file describes (ResNet-18 for nce_plus18), with random weights, which cost the same as trained ones. kld_is, nce and
 nce_plus share the tracker settings and differ only in the weights, so their speed is the
-same. Times exclude JPEG decoding, as pytracking's FPS does. ``--profile`` prints the
-operators that take the time (``torch.profiler``).
+same. Times exclude JPEG decoding, as pytracking's FPS does. A second table gives the
+multiply-accumulates of one frame per stage (``frame_macs``): the share each stage would take
+if all its products ran at the backbone's rate. ``--profile`` prints the operators that take
+the time (``torch.profiler``).
 
 With ``--pytracking PATH`` (a checkout of https://github.com/visionml/pytracking; its CUDA
 PrRoIPool is replaced by ours, see ``benchmarks/pytracking_original.py``) the original DiMP
@@ -123,6 +125,46 @@ def _instrumented(tracker: DiMPTracker) -> Iterator[None]:
         dimp_module.refine_boxes = refine_boxes
 
 
+def frame_macs(tracker: DiMPTracker, image) -> Dict[str, float]:
+    """Multiply-accumulates of tracking ``image``, in all (``"total"``) and per stage, of the
+    convolutions and matrix products (``torch.utils.flop_counter``): a stage's share of them
+    is the share of the frame it would take if every product ran at the same rate."""
+    import pytracking.tracker.dimp.dimp as dimp_module
+    from torch.utils.flop_counter import FlopCounterMode
+
+    macs: Dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def counted(name: str) -> Iterator[None]:
+        with FlopCounterMode(display=False) as counter:
+            yield
+        macs[name] = macs.get(name, 0.0) + counter.get_total_flops() / 2
+
+    stage = tracker._timed
+
+    @contextlib.contextmanager
+    def counted_stage(name: str) -> Iterator[None]:
+        with stage(name), counted(name):
+            yield
+
+    def wrap(name, fn):
+        def wrapper(*args, **kwargs):
+            with counted(name):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    box_energy, refine_boxes = tracker.box_energy, dimp_module.refine_boxes
+    tracker._timed, tracker.box_energy = counted_stage, wrap("box features", box_energy)
+    dimp_module.refine_boxes = wrap("box ascent", refine_boxes)
+    try:
+        with counted("total"):
+            tracker.track(image)
+    finally:
+        del tracker._timed  # the class's again
+        tracker.box_energy, dimp_module.refine_boxes = box_energy, refine_boxes
+    return macs
+
+
 def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: Optional[DiMPNet] = None,
               profile: bool = False, changes: Optional[dict] = None, sync_free: Optional[bool] = None) -> dict:
     """Mean seconds per frame, total and per stage, after ``warmup`` frames; and the boxes.
@@ -157,7 +199,8 @@ def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: O
     n = len(boxes)
     parts = {k: tracker.timings.get(k, 0.0) / n for k in STAGES if k != "rest"}
     parts["rest"] = total - parts["backbone"] - parts["classifier"] - parts["box"]
-    result = {"init": init, "total": total, **parts, "boxes": [b.tolist() for b in boxes]}
+    result = {"init": init, "total": total, **parts, "boxes": [b.tolist() for b in boxes],
+              "macs": frame_macs(tracker, images[-1])}
     if prof is not None:
         order = "self_cuda_time_total" if cuda else "self_cpu_time_total"
         result["profile"] = (f"{param} on {device}: operators by {order} over {n} frames (torch.profiler)\n"
@@ -173,6 +216,15 @@ def print_table(rows: Dict[str, dict]) -> None:
         head = 100 * (r["classifier"] + r["box"]) / r["total"]
         print(f"{name:16s} {1 / r['total']:6.2f} {1e3 * r['total']:9.1f} " + " ".join(f"{share(s):>14s}" for s in STAGES)
               + f" {head:7.0f}% {r['init']:7.2f}")
+    print("\nmultiply-accumulates of a frame (convolutions and matrix products), GMAC: the share of a stage if "
+          "every product ran at the same rate")
+    parts = ("backbone", "classifier", "box", "box features", "box ascent")
+    print(f"{'tracker':16s} {'total':>6s} " + " ".join(f"{s:>14s}" for s in parts) + f" {'clf+box':>8s}")
+    for name, r in rows.items():
+        m = r["macs"]
+        cell = lambda k: f"{m.get(k, 0.0) / 1e9:6.2f} ({100 * m.get(k, 0.0) / m['total']:2.0f}%)"  # noqa: E731
+        head = 100 * (m.get("classifier", 0.0) + m.get("box", 0.0)) / m["total"]
+        print(f"{name:16s} {m['total'] / 1e9:6.2f} " + " ".join(f"{cell(s):>14s}" for s in parts) + f" {head:7.0f}%")
 
 
 def _original_module():
