@@ -129,7 +129,7 @@ class DiMPTracker(Tracker):
                 if x0 < x1 and y0 < y1:  # else the boxes lie outside the crop: the whole map
                     maps[i] = maps[i][..., y0:y1, x0:x1]
                     origins[i] = (x0 * stride, y0 * stride)
-        # box gradient in closed form
+        # the energy with its box gradient in closed form
         energy = head.frame_energy(self.modulation, head.test_features(tuple(maps)), origins, self.sync_free)
         return lambda b: energy(b[None])[0]
 
