@@ -62,10 +62,12 @@ def _tracker_benchmark_module():
 
 
 def tracker_fps(param: str, device: str, quick: bool, sync_free: Optional[bool] = None,
-                profile: bool = False) -> Dict[str, Any]:
+                profile: bool = False, cuda_graph: bool = False) -> Dict[str, Any]:
     """FPS and per-stage milliseconds of the tracker with parameter file ``param``; ``sync_free``
-    as the tracker's (default: its device's). ``profile``: also torch.profiler's operator table
-    of a second, shorter run (``"profile"``), so that the profiler's overhead stays out of the FPS."""
+    and ``cuda_graph`` as the tracker's (default: its device's, and off). ``profile``: also
+    torch.profiler's operator table of a second, shorter run (``"profile"``), so that the
+    profiler's overhead stays out of the FPS. A failure (a graph that cannot be captured) is
+    reported in ``"failed"``."""
     bench = _tracker_benchmark_module()
     try:
         bench.load_params(param)
@@ -77,10 +79,15 @@ def tracker_fps(param: str, device: str, quick: bool, sync_free: Optional[bool] 
         torch.manual_seed(0)
         net, changes = build_network(DiMPNetSpec.tiny(frozen_layers=[])), {"image_sample_size": 128}
     warmup = 2 if quick else 5
-    r = bench.benchmark(param, device, images, init_box, warmup=warmup, net=net, changes=changes, sync_free=sync_free)
+    try:
+        r = bench.benchmark(param, device, images, init_box, warmup=warmup, net=net, changes=changes,
+                            sync_free=sync_free, cuda_graph=cuda_graph)
+    except Exception as err:  # a measurement: report it and go on
+        return {"param": param, "sync_free": sync_free, "cuda_graph": cuda_graph,
+                "failed": f"{type(err).__name__}: {err}"}
     stages = {k: round(1e3 * r[k], 2) for k in bench.STAGES}
-    out = {"param": param, "sync_free": sync_free, "fps": round(1 / r["total"], 2), "frame_ms": round(1e3 * r["total"], 2),
-           "stage_ms": stages, "frames": len(images) - 1 - warmup}
+    out = {"param": param, "sync_free": sync_free, "cuda_graph": cuda_graph, "fps": round(1 / r["total"], 2),
+           "frame_ms": round(1e3 * r["total"], 2), "stage_ms": stages, "frames": len(images) - 1 - warmup}
     if profile:
         out["profile"] = bench.benchmark(param, device, images[:warmup + 11], init_box, warmup=warmup, net=net,
                                          changes=changes, sync_free=sync_free, profile=True)["profile"]
@@ -233,10 +240,12 @@ def markdown(result: Dict[str, Any]) -> str:
              "| tracker | FPS | frame ms | backbone | classifier | box features | box ascent | rest |",
              "|---|---|---|---|---|---|---|---|"]
     for t in result["tracker"]:
-        if "skipped" in t:
-            lines.append(f"| {t['param']} | skipped: {t['skipped']} | | | | | | |")
+        label = t["param"] + ("" if t.get("sync_free") is None else f", sync_free={t['sync_free']}") + (
+            ", cuda_graph" if t.get("cuda_graph") else "")
+        if "skipped" in t or "failed" in t:
+            lines.append(f"| {label} | {'skipped: ' + t['skipped'] if 'skipped' in t else 'failed: ' + t['failed']}"
+                         " | | | | | | |")
             continue
-        label = t["param"] if t["sync_free"] is None else f"{t['param']}, sync_free={t['sync_free']}"
         st = t["stage_ms"]
         lines.append(f"| {label} | {t['fps']:.1f} | {t['frame_ms']:.1f} | {st['backbone']:.1f} | "
                      f"{st['classifier']:.1f} | {st['box features']:.1f} | {st['box ascent']:.1f} | {st['rest']:.1f} |")
@@ -306,17 +315,20 @@ def main() -> int:
         # the ResNet-50 tracker as it runs on this device (profiled in a second run), the same
         # with the CPU's box estimation (windows of moving shapes, reads of the boxes) for
         # comparison, and the small network's
-        runs = [(args.tracker_param, None, True), (args.tracker_param, device.type == "cpu", False)]
-        runs += [(args.small_net_param, None, False)] if args.small_net_param else []
-        for param, sync_free, profile in runs:
-            t = tracker_fps(param, args.device, args.quick, sync_free, profile)
+        # with its box estimation replayed from a CUDA graph (on a GPU)
+        runs = [(args.tracker_param, None, True, False), (args.tracker_param, device.type == "cpu", False, False)]
+        runs += [(args.tracker_param, None, False, True)] if device.type == "cuda" else []
+        runs += [(args.small_net_param, None, False, False)] if args.small_net_param else []
+        for param, sync_free, profile, graph in runs:
+            t = tracker_fps(param, args.device, args.quick, sync_free, profile, graph)
             if "profile" in t:
                 out.mkdir(parents=True, exist_ok=True)
                 atomic_write_text(out / "tracker_profile.txt", t.pop("profile") + "\n")
             result["tracker"].append(t)
-            print(f"tracker {param}" + ("" if sync_free is None else f" sync_free={sync_free}") + ": "
-                  + (f"skipped ({t['skipped']})" if "skipped" in t else
-                     f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"), flush=True)
+            what = t.get("skipped") or t.get("failed")
+            print(f"tracker {param}" + ("" if sync_free is None else f" sync_free={sync_free}")
+                  + (" cuda_graph" if graph else "") + ": "
+                  + (what or f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"), flush=True)
 
         g = ascent_graph(args.tracker_param, args.device, args.quick)
         result["ascent_graph"] = g

@@ -166,11 +166,13 @@ def frame_macs(tracker: DiMPTracker, image) -> Dict[str, float]:
 
 
 def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: Optional[DiMPNet] = None,
-              profile: bool = False, changes: Optional[dict] = None, sync_free: Optional[bool] = None) -> dict:
+              profile: bool = False, changes: Optional[dict] = None, sync_free: Optional[bool] = None,
+              cuda_graph: bool = False) -> dict:
     """Mean seconds per frame, total and per stage, after ``warmup`` frames; and the boxes.
 
     ``net`` replaces the network of the parameters' setting, ``changes`` some parameters;
-    ``sync_free`` sets the tracker's (default: its device's). With ``profile`` the result's
+    ``sync_free`` and ``cuda_graph`` set the tracker's (default: its device's, and off); with
+    ``cuda_graph`` the box stage is not split into features and ascent (both are in the graph). With ``profile`` the result's
     ``"profile"`` is torch.profiler's table of the operators by self time (on a GPU, by GPU
     time, with the CUDA runtime's calls: ``cudaStreamSynchronize`` counts the host's waits).
     """
@@ -181,11 +183,12 @@ def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: O
     tracker = DiMPTracker(params, net.to(device), device=device)
     if sync_free is not None:
         tracker.sync_free = sync_free
+    tracker.cuda_graph = cuda_graph
     params.target_not_found_threshold = -1.0  # an untrained classifier: refine the box in every frame
     cuda = tracker.device.type == "cuda"
     activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
     prof = torch.profiler.profile(activities=activities) if profile else None
-    with _instrumented(tracker):
+    with _instrumented(tracker) if not cuda_graph else contextlib.nullcontext():
         start = time.perf_counter()
         tracker.initialize(images[0], init_box)
         init = time.perf_counter() - start
@@ -199,8 +202,9 @@ def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: O
     n = len(boxes)
     parts = {k: tracker.timings.get(k, 0.0) / n for k in STAGES if k != "rest"}
     parts["rest"] = total - parts["backbone"] - parts["classifier"] - parts["box"]
-    result = {"init": init, "total": total, **parts, "boxes": [b.tolist() for b in boxes],
-              "macs": frame_macs(tracker, images[-1])}
+    result = {"init": init, "total": total, **parts, "boxes": [b.tolist() for b in boxes]}
+    if not cuda_graph:  # (a replayed graph runs no operator that could be counted)
+        result["macs"] = frame_macs(tracker, images[-1])
     if prof is not None:
         order = "self_cuda_time_total" if cuda else "self_cpu_time_total"
         result["profile"] = (f"{param} on {device}: operators by {order} over {n} frames (torch.profiler)\n"

@@ -9,6 +9,7 @@ detection and tracking experiments, ``[cx / w0, cy / h0, log w, log h]``.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Callable, NamedTuple, Union
 
 import torch
@@ -41,7 +42,7 @@ def _value_and_grad(energy: Callable[[Tensor], Tensor], y: Tensor, need_grad: bo
 
 def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[float, Tensor],
            num_iters: int = 10, decay: float = 0.5, accept_reject: bool = True,
-           energy_before_last_step: bool = False) -> RefineResult:
+           energy_before_last_step: bool = False, check_values: bool = True) -> RefineResult:
     """Refine estimates ``y`` (..., D) by gradient ascent on ``energy``.
 
     Args:
@@ -57,11 +58,14 @@ def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[flo
         energy_before_last_step: (plain ascent only) return the energies of the estimates
             before the last step, as PrDiMP's tracker ranks its boxes; the last step's
             estimates are then never evaluated.
+        check_values: refuse non-finite ``y`` and negative or non-finite step lengths. The
+            check reads values on the host; without it, a refinement on a GPU never waits
+            for the device (and a CUDA graph can capture it).
     Returns:
         :class:`RefineResult` with the refined ``y``, ``energy(y)`` and ``energy`` of the
         initial estimates; no autograd graph.
     """
-    if y.dim() < 1 or not torch.isfinite(y).all():
+    if y.dim() < 1 or (check_values and not torch.isfinite(y).all()):
         raise ValueError("y must be a finite tensor of shape (..., D)")
     if not (isinstance(num_iters, int) and num_iters >= 0):
         raise ValueError(f"num_iters must be an integer >= 0, got {num_iters!r}")
@@ -69,8 +73,11 @@ def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[flo
         raise ValueError(f"decay must be in (0, 1], got {decay}")
     if energy_before_last_step and accept_reject:
         raise ValueError("energy_before_last_step needs the plain ascent (accept_reject=False)")
-    lam = torch.as_tensor(step_length, dtype=y.dtype, device=y.device)
-    if not torch.isfinite(lam).all() or (lam < 0).any():
+    if isinstance(step_length, numbers.Real):  # made on the device, not copied from the host
+        lam = y.new_full((), float(step_length))
+    else:
+        lam = torch.as_tensor(step_length, dtype=y.dtype, device=y.device)
+    if check_values and (not torch.isfinite(lam).all() or (lam < 0).any()):
         raise ValueError(f"step_length must be finite and non-negative, got {lam.tolist()}")
     lam = lam.expand_as(y).clone()
 
@@ -97,7 +104,8 @@ def refine(energy: Callable[[Tensor], Tensor], y: Tensor, step_length: Union[flo
 
 def refine_relative(energy: Callable[[Tensor], Tensor], boxes: Tensor, ref_size: Tensor,
                     step_length: Union[float, Tensor], num_iters: int = 10, decay: float = 0.5,
-                    accept_reject: bool = True, energy_before_last_step: bool = False) -> RefineResult:
+                    accept_reject: bool = True, energy_before_last_step: bool = False,
+                    check_values: bool = True) -> RefineResult:
     """:func:`refine` of boxes (..., 4) ``[x, y, w, h]`` in the relative box space
     ``[cx / w0, cy / h0, log w, log h]`` of reference sizes ``ref_size`` (broadcastable to
     (..., 2)), where one step length suits boxes of every size and position.
@@ -107,5 +115,5 @@ def refine_relative(energy: Callable[[Tensor], Tensor], boxes: Tensor, ref_size:
     (λ_pos, λ_pos, λ_size, λ_size)).
     """
     result = refine(lambda rel: energy(rel_to_xywh(rel, ref_size)), xywh_to_rel(boxes, ref_size), step_length,
-                    num_iters, decay, accept_reject, energy_before_last_step)
+                    num_iters, decay, accept_reject, energy_before_last_step, check_values)
     return result._replace(y=rel_to_xywh(result.y, ref_size))

@@ -232,67 +232,124 @@ def test_the_fast_paths_track_the_same_boxes_as_the_straightforward_ones(net, se
     assert (fast_last["boxes"] - fast_last["jitter_boxes"]).abs().max() > 1.0  # the ascent moves the boxes
 
 
-class _DeviceWaits(TorchDispatchMode):
-    """Records the operators that make a GPU wait for its queue (a value read on the host:
-    ``.item()``, ``bool()``, ``.tolist()``; shapes that depend on values: ``nonzero``) and the
-    input shapes of the convolutions."""
+class _HostTraffic(TorchDispatchMode):
+    """Records what makes a GPU wait for its queue and what a CUDA graph cannot capture: reads
+    of values on the host (``.item()``, ``bool()``, ``.tolist()``, and ``nonzero``, whose shape
+    depends on values) and tensors made from host data (``torch.tensor(list)``, copied to the
+    device); and the input shapes of the convolutions."""
 
-    WAITS = ("aten._local_scalar_dense", "aten.nonzero", "aten.masked_select")
+    READS = ("aten._local_scalar_dense", "aten.nonzero", "aten.masked_select")
 
     def __init__(self):
         super().__init__()
-        self.waits, self.conv_inputs = [], []
+        self.reads, self.copies, self.conv_inputs = [], [], []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = str(func)
-        if name.startswith(self.WAITS) or (name.startswith("aten.index.Tensor")
+        if name.startswith(self.READS) or (name.startswith("aten.index.Tensor")
                                            and any(i is not None and i.dtype == torch.bool for i in args[1])):
-            self.waits.append(name)
+            self.reads.append(name)
+        if name.startswith("aten.lift_fresh"):
+            self.copies.append(name)
         if name.startswith("aten.convolution"):
             self.conv_inputs.append(tuple(args[0].shape))
         return func(*args, **(kwargs or {}))
 
 
-def test_the_sync_free_box_estimation_tracks_the_same_boxes_with_fixed_shapes_and_no_waits(net, sequence):
-    """``sync_free`` (the GPU default), run on the CPU: the box head's convolutions see the
-    same shapes in every frame (the CPU default cuts them to a window around the boxes), no
-    energy evaluation of the ascent reads a value on the host, and the boxes are the CPU
-    default's up to float rounding."""
-    import pytracking.tracker.dimp.dimp as dimp
+def _watched_box_estimation(tracker):
+    """Each frame's :class:`_HostTraffic` of the box estimation (box features, energy, ascent)."""
+    frames, refine = [], tracker._refine
 
+    def watched(*args):
+        with _HostTraffic() as traffic:
+            out = refine(*args)
+        frames.append(traffic)
+        return out
+
+    tracker._refine = watched
+    return frames
+
+
+def test_the_sync_free_box_estimation_tracks_the_same_boxes_with_fixed_shapes_and_no_host_traffic(net, sequence):
+    """``sync_free`` (the GPU default), run on the CPU: the box head's convolutions see the
+    same shapes in every frame (the CPU default cuts them to a window around the boxes), and
+    nothing in a frame's box estimation reads a value on the host or makes a tensor from host
+    data, as a CUDA graph needs; the boxes are the CPU default's up to float rounding."""
     seq, images = sequence
     params = small_params(target_not_found_threshold=-1.0, box_refinement_step_length=10.0)
 
     def run(sync_free):
         tracker = DiMPTracker(params, net)
         tracker.sync_free = sync_free
-        shapes, evaluation = [], _DeviceWaits()
-
-        def box_energy(feats, window, boxes):
-            with _DeviceWaits() as features:
-                energy = DiMPTracker.box_energy(tracker, feats, window, boxes)
-            shapes.append(features.conv_inputs)
-
-            def watched(b):
-                with evaluation:
-                    return energy(b)
-            return watched
-
-        tracker.box_energy = box_energy
+        frames = _watched_box_estimation(tracker)
         torch.manual_seed(0)
         boxes = track(tracker, seq, images[:10])
-        return boxes, tracker.last_refinement, shapes, evaluation.waits
+        return boxes, tracker.last_refinement, frames
 
-    cpu_boxes, cpu_last, cpu_shapes, cpu_waits = run(False)
-    boxes, last, shapes, waits = run(True)
+    cpu_boxes, cpu_last, cpu_frames = run(False)
+    boxes, last, frames = run(True)
+    shapes = [f.conv_inputs for f in frames]
     assert len(shapes) == 9 and all(s == shapes[0] for s in shapes)
     full_maps = {tuple(f.shape) for f in net.extract_backbone_features(torch.zeros(1, 3, 128, 128)).values()}
     assert shapes[0][0] in full_maps and shapes[0][2] in full_maps  # the box head's first convolutions
-    assert any(s != cpu_shapes[0] for s in cpu_shapes)  # the CPU path cuts windows that move
-    assert waits == [] and len(cpu_waits) > 0  # the CPU path reads the boxes to skip work
+    assert any(f.conv_inputs != cpu_frames[0].conv_inputs for f in cpu_frames)  # the CPU path's windows move
+    assert all(f.reads == [] and f.copies == [] for f in frames)
+    assert all(len(f.reads) > 0 for f in cpu_frames)  # the CPU path reads the boxes to skip work
     np.testing.assert_allclose(boxes, cpu_boxes, rtol=0, atol=2e-3)
     for key in ("boxes", "energy", "initial_energy"):
         torch.testing.assert_close(last[key], cpu_last[key], rtol=1e-5, atol=1e-5)
+
+
+def test_the_box_estimation_replayed_from_a_cuda_graph_tracks_the_same_boxes(net, sequence, monkeypatch):
+    """``cuda_graph``'s plumbing, on the CPU: a stand-in for the CUDA capture reruns the
+    captured function into the same output tensors at each replay, as a graph rewrites its
+    outputs. The boxes and every frame's refinement are those of the eager ``sync_free``
+    tracker (the inputs are copied in, the outputs copied out); one capture a sequence, a new
+    one after ``initialize`` (new modulation vectors)."""
+    import pytracking_ebm.cuda_graph as cuda_graph
+
+    cuda_capture = cuda_graph.capture
+
+    def capture(fn, inputs, warmup):
+        outputs = tuple(fn(*inputs))
+
+        def graph():
+            for out, new in zip(outputs, fn(*inputs)):
+                out.copy_(new)
+        return graph, outputs
+
+    monkeypatch.setattr(cuda_graph, "capture", capture)
+    monkeypatch.setattr(cuda_graph, "replay", lambda graph: graph())
+    seq, images = sequence
+    params = small_params(target_not_found_threshold=-1.0, box_refinement_step_length=10.0)
+
+    def run(graphed):
+        tracker = DiMPTracker(params, net)
+        tracker.sync_free, tracker.cuda_graph = True, graphed
+        torch.manual_seed(0)
+        tracker.initialize(images[0], seq.init_box, seed=0)
+        boxes, refinements = [], []
+        for image in images[1:8]:
+            boxes.append(tracker.track(image))
+            refinements.append(tracker.last_refinement)
+        return boxes, refinements, tracker
+
+    eager_boxes, eager_refinements, _ = run(False)
+    boxes, refinements, tracker = run(True)
+    np.testing.assert_array_equal(np.stack(boxes), np.stack(eager_boxes))
+    for mine, theirs in zip(refinements, eager_refinements):
+        for key in ("boxes", "energy", "initial_energy"):
+            torch.testing.assert_close(mine[key], theirs[key], rtol=0, atol=0)
+    first = tracker._box_graph
+    assert first.captures == 1
+    tracker.initialize(images[0], seq.init_box, seed=0)
+    tracker.track(images[1])
+    assert tracker._box_graph is not first and tracker._box_graph.captures == 1
+    tracker.sync_free = False
+    with pytest.raises(ValueError, match="cuda_graph needs sync_free"):
+        tracker.track(images[2])
+    with pytest.raises(ValueError, match="CUDA device"):
+        cuda_capture(lambda x: (x + 1,), (torch.zeros(2),), 0)
 
 
 def test_unknown_conventions_are_refused(net):

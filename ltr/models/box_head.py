@@ -129,13 +129,15 @@ class BoxEnergyHead(nn.Module):
                         _FixedBranch(_fixed_pool(f4, self.test_pool4, sync_free), self.test_fc4, sync_free)]
         weight, bias = self.energy.weight.detach()[0].to(f3.dtype), self.energy.bias.detach().to(f3.dtype)
         split = branches[0].out_features
-        # rois [index, x1, y1, x2, y2] in each map's own coordinates
-        shifts = [f3.new_tensor([0.0, x, y, x, y]) for x, y in origins]
+        # rois [index, x1, y1, x2, y2] in each map's own coordinates (none to shift on whole maps:
+        # nothing is then copied from the host, which a CUDA graph could not capture)
+        shifts = [None if (x, y) == (0.0, 0.0) else f3.new_tensor([0.0, x, y, x, y]) for x, y in origins]
 
         def evaluate(boxes: Tensor, with_grad: bool) -> Tuple[Tensor, Optional[Tensor]]:
             n, p = boxes.shape[:2]
             rois = boxes_to_rois(boxes.detach().to(f3.dtype))
-            outs = [branch(rois - shift, with_grad) for branch, shift in zip(branches, shifts)]
+            outs = [branch(rois if shift is None else rois - shift, with_grad)
+                    for branch, shift in zip(branches, shifts)]
             hidden = torch.cat([h for h, _ in outs], dim=1)
             energy = (hidden @ weight + bias).view(n, p)
             if not with_grad:

@@ -113,8 +113,9 @@ def _bag_layout(batch: Tensor, fy: Tensor, ny: Tensor, fx: Tensor, nx: Tensor, l
 
 
 def _check_inputs(features: Tensor, rois: Tensor, pooled_height: int, pooled_width: int,
-                  spatial_scale: float) -> None:
-    """Raise ValueError, naming the argument, for anything the op cannot pool."""
+                  spatial_scale: float, values: bool = True) -> None:
+    """Raise ValueError, naming the argument, for anything the op cannot pool; the tensors'
+    values (a read on the host) only with ``values``."""
     if not isinstance(features, Tensor) or features.dim() != 4:
         raise ValueError(f"features: expected a 4-D tensor (N, C, H, W), got "
                          f"{getattr(features, 'shape', type(features).__name__)}")
@@ -133,8 +134,9 @@ def _check_inputs(features: Tensor, rois: Tensor, pooled_height: int, pooled_wid
             or not math.isfinite(spatial_scale) or spatial_scale <= 0):
         raise ValueError(f"spatial_scale: expected a positive finite number, "
                          f"got {spatial_scale!r}")
-    with torch.no_grad():
-        _check_values(features, rois)
+    if values:
+        with torch.no_grad():
+            _check_values(features, rois)
 
 
 def _check_values(features: Tensor, rois: Tensor) -> None:
@@ -253,8 +255,8 @@ class FixedFeaturePrRoIPool:
 
     On the CPU only the rows and columns that some box reaches enter the products (finding
     them reads the boxes, one host synchronisation, which also checks them). Elsewhere (a
-    GPU) the whole map does, so that nothing waits for the device, and the boxes are not
-    checked: a non-finite coordinate gives non-finite values. The work grows with the map's
+    GPU) the whole map does, so that nothing waits for the device, and neither the features
+    nor the boxes are checked: a non-finite value gives non-finite results. The work grows with the map's
     size (and with the number of images ``N``: each box's weights span all of them), so it
     suits the small maps of a tracker's search region.
 
@@ -267,22 +269,24 @@ class FixedFeaturePrRoIPool:
 
     def __init__(self, features: Tensor, pooled_height: int, pooled_width: int, spatial_scale: float,
                  reach: Optional[bool] = None) -> None:
-        _check_inputs(features, features.new_zeros((0, 5)), pooled_height, pooled_width, spatial_scale)
+        self.reach = features.device.type == "cpu" if reach is None else reach
+        _check_inputs(features, features.new_zeros((0, 5)), pooled_height, pooled_width, spatial_scale,
+                      values=self.reach)
         n, c, h, w = features.shape
         self.shape = (n, c, h, w)
         self.pooled_height, self.pooled_width = pooled_height, pooled_width
         self.spatial_scale = float(spatial_scale)
         self.dtype = features.dtype
-        self.reach = features.device.type == "cpu" if reach is None else reach
         self.map = features.detach().permute(0, 2, 3, 1).contiguous()  # (N, H, W, C)
+        # constants made on the device (no copy from the host: a CUDA graph can capture this)
         options = dict(dtype=features.dtype, device=features.device)
         self._pos = torch.arange(2 * max(h, w), **options)
-        self._scale = torch.tensor([1.0] + [self.spatial_scale] * 4, **options)  # rois -> map cells
+        self._scale = torch.full((5,), self.spatial_scale, **options)  # rois -> map cells
+        self._scale[:1].fill_(1.0)  # the batch index stays
         # the bins' edges as fractions of the box, per axis (x, y); the axis with fewer bins
         # gets empty bins at its end, so that both axes are computed as one
-        bins = max(pooled_height, pooled_width)
-        frac = [[min(j / b, 1.0) for j in range(bins + 1)] for b in (pooled_width, pooled_height)]
-        self._frac = torch.tensor(frac, **options)  # (2, B + 1)
+        steps = torch.arange(max(pooled_height, pooled_width) + 1, **options)
+        self._frac = torch.stack((steps / pooled_width, steps / pooled_height)).clamp_(max=1.0)  # (2, B + 1)
         # how each edge moves with the axis's start and end: (2, B + 1, 2)
         self._moves = torch.stack((1 - self._frac, self._frac), dim=-1)
 

@@ -57,11 +57,12 @@ def _ascent_current_size(energy: Energy, boxes: Tensor, step_length: float, num_
 
 def refine_boxes(energy: Energy, boxes: Tensor, *, space: str, step_length: float, num_iter: int, decay: float,
                  accept_reject: bool, energy_before_last_step: bool = False,
-                 step_current_size: bool = False) -> Tuple[Tensor, Tensor, Tensor]:
+                 step_current_size: bool = False, check_values: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
     """Refine ``boxes`` (P, 4) xywh; returns (refined boxes, their energies, initial energies).
 
     With ``energy_before_last_step`` (plain ascent only) the energies returned are those of
-    the boxes before the last step, as PrDiMP's tracker ranks its boxes.
+    the boxes before the last step, as PrDiMP's tracker ranks its boxes. ``check_values``:
+    as :func:`pytracking_ebm.refine.refine`'s.
     """
     if space not in SPACES:
         raise ValueError(f"unknown box refinement space {space!r}; use one of {SPACES}")
@@ -70,12 +71,12 @@ def refine_boxes(energy: Energy, boxes: Tensor, *, space: str, step_length: floa
         raise ValueError(f"{what} needs the plain ascent (box_refinement_accept_reject=False)")
     if space == "relative":  # relative to the first box's (the classifier estimate's) size
         result = refine_relative(energy, boxes, boxes[:1, 2:].clone(), step_length, num_iter, decay, accept_reject,
-                                 energy_before_last_step)
+                                 energy_before_last_step, check_values)
     elif step_current_size:
         result = _ascent_current_size(energy, boxes, step_length, num_iter, decay, energy_before_last_step)
     else:  # steps proportional to each box's initial size
         result = refine(energy, boxes, step_length * boxes[:, 2:].repeat(1, 2), num_iter, decay, accept_reject,
-                        energy_before_last_step)
+                        energy_before_last_step, check_values)
     return result.y, result.energy, result.initial_energy
 
 

@@ -16,7 +16,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator
+from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 import torch
@@ -27,6 +27,7 @@ from ltr.models import DiMPNet
 from ltr.models.filter_ops import apply_filter
 from ltr.models.inference import inference_copy
 from ltr.models.optimizer import SteepestDescentKL
+from pytracking_ebm.cuda_graph import GraphedFunction
 
 from ..base import Tracker
 from .augmentation import augmentation_list, init_samples
@@ -53,7 +54,9 @@ class DiMPTracker(Tracker):
     tunes once, a CUDA graph could replay them), and an ascent that never waits for the
     device (:meth:`~ltr.models.box_head.BoxEnergyHead.frame_energy`). On the CPU, where
     reading a value costs nothing, they skip work instead. Both give the same boxes up to
-    float rounding.
+    float rounding. ``cuda_graph`` (False by default; needs ``sync_free`` and a CUDA device)
+    replays the box estimation of each frame, a few thousand small operators, from a CUDA
+    graph captured at the first frame (:class:`pytracking_ebm.cuda_graph.GraphedFunction`).
     """
 
     def __init__(self, params: DiMPParams, net: DiMPNet, device: str = "cpu", debug: int = 0):
@@ -76,6 +79,8 @@ class DiMPTracker(Tracker):
         # would convert the weight at every call
         self.net.to(memory_format=torch.channels_last)
         self.sync_free = self.device.type != "cpu"
+        self.cuda_graph = False
+        self._box_graph: Optional[GraphedFunction] = None
         self.timings: Dict[str, float] = defaultdict(float)
         self.flags: Counter = Counter()
 
@@ -188,6 +193,7 @@ class DiMPTracker(Tracker):
         with self._timed("box"):
             ref = tuple(feats[name][:1] for name in self.net.box_layers)
             self.modulation = self.net.box_head.modulation(ref, boxes[:1])
+        self._box_graph = None  # it read the previous modulation vectors
 
     # ------------------------------------------------------------------ tracking
 
@@ -266,13 +272,19 @@ class DiMPTracker(Tracker):
         p = self.params
         init = jitter_boxes(window.to_crop(self.box), p.num_init_random_boxes, p.box_jitter_pos, p.box_jitter_sz,
                             self.generator)
-        energy = self.box_energy(feats, window, init)
         # the ascent runs where the features are: on a GPU nothing in it waits for the device
-        refined, energies, initial = (t.cpu() for t in refine_boxes(
-            energy, init.to(self.device), space=p.box_refinement_space, step_length=p.box_refinement_step_length,
-            num_iter=p.box_refinement_iter, decay=p.box_refinement_step_decay,
-            accept_reject=p.box_refinement_accept_reject, energy_before_last_step=p.rank_boxes_before_last_step,
-            step_current_size=p.box_step_current_size))
+        if self.cuda_graph:
+            if not self.sync_free:
+                raise ValueError("cuda_graph needs sync_free (fixed shapes, no host reads): set both")
+            if self._box_graph is None:
+                layers = self.net.box_layers
+                self._box_graph = GraphedFunction(
+                    lambda *maps_and_boxes: self._refine(dict(zip(layers, maps_and_boxes[:-1])), None,
+                                                         maps_and_boxes[-1]))
+            result = self._box_graph(*(feats[name] for name in self.net.box_layers), init.to(self.device))
+        else:
+            result = self._refine(feats, window, init.to(self.device))
+        refined, energies, initial = (t.cpu() for t in result)
         self.last_refinement = {"jitter_boxes": init, "initial_energy": initial, "boxes": refined, "energy": energies}
         best = select_box(refined, energies, p.iounet_k, p.maximal_aspect_ratio)
         if best is None:
@@ -295,6 +307,18 @@ class DiMPTracker(Tracker):
         if update_scale:
             scale = math.sqrt(float(size.prod() / self.base_target_sz.prod()))
             self.target_scale = min(max(scale, self.min_scale_factor), self.max_scale_factor)
+
+    def _refine(self, feats: Dict[str, Tensor], window: Optional[Window], init: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """The box head's energy of this frame and the ascent of ``init`` (P, 4) on it, on the
+        tracker's device: refined boxes, their energies, the initial energies (``window`` is
+        only read without ``sync_free``)."""
+        p = self.params
+        return refine_boxes(
+            self.box_energy(feats, window, init), init, space=p.box_refinement_space,
+            step_length=p.box_refinement_step_length, num_iter=p.box_refinement_iter,
+            decay=p.box_refinement_step_decay, accept_reject=p.box_refinement_accept_reject,
+            energy_before_last_step=p.rank_boxes_before_last_step, step_current_size=p.box_step_current_size,
+            check_values=not self.sync_free)
 
     def _update_classifier(self, features: Tensor, box: Tensor, hard_negative: bool) -> None:
         """Store the frame in the memory; re-optimise the filter when it is time."""
