@@ -111,7 +111,8 @@ def ascent_graph(param: str, device: str, quick: bool, reps: int = 20) -> Dict[s
     images, init_box = bench.synthetic_frames(6, "320x240" if quick else "1280x720")
     torch.manual_seed(0)
     if quick:  # a tiny network on 128-pixel crops
-        net, params = build_network(DiMPNetSpec.tiny(frozen_layers=[])), dataclasses.replace(params, image_sample_size=128)
+        net = build_network(DiMPNetSpec.tiny(frozen_layers=[]))
+        params = dataclasses.replace(params, image_sample_size=128)
     else:
         net = build_network(bench.network_spec(params))
     params = dataclasses.replace(params, target_not_found_threshold=-1.0)  # refine the box in every frame

@@ -172,9 +172,10 @@ def benchmark(param: str, device: str, images, init_box, warmup: int = 2, net: O
 
     ``net`` replaces the network of the parameters' setting, ``changes`` some parameters;
     ``sync_free`` and ``cuda_graph`` set the tracker's (default: its device's, and off); with
-    ``cuda_graph`` the box stage is not split into features and ascent (both are in the graph). With ``profile`` the result's
-    ``"profile"`` is torch.profiler's table of the operators by self time (on a GPU, by GPU
-    time, with the CUDA runtime's calls: ``cudaStreamSynchronize`` counts the host's waits).
+    ``cuda_graph`` the box stage is not split into features and ascent (both are in the
+    graph). With ``profile`` the result's ``"profile"`` is torch.profiler's table of the
+    operators by self time (on a GPU, by GPU time, with the CUDA runtime's calls:
+    ``cudaStreamSynchronize`` counts the host's waits).
     """
     params = dataclasses.replace(load_params(param), **(changes or {}))
     if net is None:

@@ -256,9 +256,9 @@ class FixedFeaturePrRoIPool:
     On the CPU only the rows and columns that some box reaches enter the products (finding
     them reads the boxes, one host synchronisation, which also checks them). Elsewhere (a
     GPU) the whole map does, so that nothing waits for the device, and neither the features
-    nor the boxes are checked: a non-finite value gives non-finite results. The work grows with the map's
-    size (and with the number of images ``N``: each box's weights span all of them), so it
-    suits the small maps of a tracker's search region.
+    nor the boxes are checked: a non-finite value gives non-finite results. The work grows
+    with the map's size (and with the number of images ``N``: each box's weights span all of
+    them), so it suits the small maps of a tracker's search region.
 
     Args:
         features: (N, C, H, W); no gradient flows to them.

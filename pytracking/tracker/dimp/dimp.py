@@ -308,7 +308,8 @@ class DiMPTracker(Tracker):
             scale = math.sqrt(float(size.prod() / self.base_target_sz.prod()))
             self.target_scale = min(max(scale, self.min_scale_factor), self.max_scale_factor)
 
-    def _refine(self, feats: Dict[str, Tensor], window: Optional[Window], init: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    def _refine(self, feats: Dict[str, Tensor], window: Optional[Window],
+                init: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """The box head's energy of this frame and the ascent of ``init`` (P, 4) on it, on the
         tracker's device: refined boxes, their energies, the initial energies (``window`` is
         only read without ``sync_free``)."""

@@ -59,7 +59,7 @@ class DiMPParams:
     box_refinement_step_length: float
     box_refinement_step_decay: float
     box_refinement_accept_reject: bool        # Algorithm S1 (True) or PrDiMP's plain ascent
-    box_feature_window: float                 # box-head features around the jitter boxes (0: whole crop; unused when sync_free)
+    box_feature_window: float                 # box-head features around the jitter boxes (0: whole crop; not sync_free)
     # conventions: pytracking's (the published trackers' boxes) or ours (see pytracking/README.md)
     sampling: str                             # 'pytracking' (pixel-index crops) or 'exact' (continuous)
     mirror_flipped_box: bool                  # flipped init sample: box mirrored (True) or only shifted
