@@ -304,28 +304,37 @@ def main() -> int:
 
     out = Path(args.out)
     start = time.perf_counter()
+
+    def save() -> str:
+        """Write what is measured so far (a later phase that crashes the process keeps it)."""
+        result["estimates"] = estimates(result["training"])
+        result["seconds"] = round(time.perf_counter() - start, 1)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "gpu_benchmark.json", result)
+        text = markdown(result)
+        atomic_write_text(out / "gpu_benchmark.md", text)
+        return text
+
+    def track(param: str, sync_free: Optional[bool] = None, profile: bool = False, graph: bool = False) -> None:
+        t = tracker_fps(param, args.device, args.quick, sync_free, profile, graph)
+        if "profile" in t:
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(out / "tracker_profile.txt", t.pop("profile") + "\n")
+        result["tracker"].append(t)
+        what = t.get("skipped") or t.get("failed")
+        print(f"tracker {param}" + ("" if sync_free is None else f" sync_free={sync_free}")
+              + (" cuda_graph" if graph else "") + ": "
+              + (what or f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"), flush=True)
+        save()
+
     if not args.skip_tracker:
         # the ResNet-50 tracker as it runs on this device (profiled in a second run), the same
         # with the CPU's box estimation (windows of moving shapes, reads of the boxes) for
         # comparison, and the small network's
-        # with its box estimation replayed from a CUDA graph (on a GPU)
-        runs = [(args.tracker_param, None, True, False), (args.tracker_param, device.type == "cpu", False, False)]
-        runs += [(args.tracker_param, None, False, True)] if device.type == "cuda" else []
-        runs += [(args.small_net_param, None, False, False)] if args.small_net_param else []
-        for param, sync_free, profile, graph in runs:
-            t = tracker_fps(param, args.device, args.quick, sync_free, profile, graph)
-            if "profile" in t:
-                out.mkdir(parents=True, exist_ok=True)
-                atomic_write_text(out / "tracker_profile.txt", t.pop("profile") + "\n")
-            result["tracker"].append(t)
-            what = t.get("skipped") or t.get("failed")
-            print(f"tracker {param}" + ("" if sync_free is None else f" sync_free={sync_free}")
-                  + (" cuda_graph" if graph else "") + ": "
-                  + (what or f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"), flush=True)
-
-        g = ascent_graph(args.tracker_param, args.device, args.quick)
-        result["ascent_graph"] = g
-        print(ascent_graph_line(g), flush=True)
+        track(args.tracker_param, profile=True)
+        track(args.tracker_param, sync_free=device.type == "cpu")
+        if args.small_net_param:
+            track(args.small_net_param)
 
     if not args.skip_training:
         s = training_settings(args.quick)
@@ -348,15 +357,20 @@ def main() -> int:
                     print(f"train amp={'on ' if amp else 'off'} workers={w:2d}: {r['samples_per_s']:7.1f} samples/s, "
                           f"step {r['step_ms']:6.0f} ms, loader share {100 * r['loader_share']:3.0f} %, "
                           f"peak {r['peak_mib']:.0f} MiB", flush=True)
-    result["estimates"] = estimates(result["training"])
-    result["seconds"] = round(time.perf_counter() - start, 1)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "gpu_benchmark.json", result)
-    text = markdown(result)
-    atomic_write_text(out / "gpu_benchmark.md", text)
+                    save()
+
+    if not args.skip_tracker:
+        # CUDA graphs last: a capture that goes wrong cannot spoil the figures above
+        g = ascent_graph(args.tracker_param, args.device, args.quick)
+        result["ascent_graph"] = g
+        print(ascent_graph_line(g), flush=True)
+        save()
+        if device.type == "cuda":
+            track(args.tracker_param, graph=True)
+
+    text = save()
     print("\n" + text + f"\n({result['seconds']:.0f} s; written to {out}/gpu_benchmark.json and .md)")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
