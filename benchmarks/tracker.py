@@ -221,12 +221,14 @@ def print_table(rows: Dict[str, dict]) -> None:
         head = 100 * (r["classifier"] + r["box"]) / r["total"]
         print(f"{name:16s} {1 / r['total']:6.2f} {1e3 * r['total']:9.1f} " + " ".join(f"{share(s):>14s}" for s in STAGES)
               + f" {head:7.0f}% {r['init']:7.2f}")
+    counted = {name: r["macs"] for name, r in rows.items() if "macs" in r}
+    if not counted:
+        return
     print("\nmultiply-accumulates of a frame (convolutions and matrix products), GMAC: the share of a stage if "
           "every product ran at the same rate")
     parts = ("backbone", "classifier", "box", "box features", "box ascent")
     print(f"{'tracker':16s} {'total':>6s} " + " ".join(f"{s:>14s}" for s in parts) + f" {'clf+box':>8s}")
-    for name, r in rows.items():
-        m = r["macs"]
+    for name, m in counted.items():
         cell = lambda k: f"{m.get(k, 0.0) / 1e9:6.2f} ({100 * m.get(k, 0.0) / m['total']:2.0f}%)"  # noqa: E731
         head = 100 * (m.get("classifier", 0.0) + m.get("box", 0.0)) / m["total"]
         print(f"{name:16s} {m['total'] / 1e9:6.2f} " + " ".join(f"{cell(s):>14s}" for s in parts) + f" {head:7.0f}%")
