@@ -88,7 +88,8 @@ def tracker_fps(param: str, device: str, quick: bool, sync_free: Optional[bool] 
                 "failed": f"{type(err).__name__}: {err}"}
     stages = {k: round(1e3 * r[k], 2) for k in bench.STAGES}
     out = {"param": param, "sync_free": sync_free, "cuda_graph": cuda_graph, "fps": round(1 / r["total"], 2),
-           "frame_ms": round(1e3 * r["total"], 2), "stage_ms": stages, "frames": len(images) - 1 - warmup}
+           "frame_ms": round(1e3 * r["total"], 2), "stage_ms": stages, "frames": len(images) - 1 - warmup,
+           "boxes": r["boxes"]}
     if profile:
         out["profile"] = bench.benchmark(param, device, images[:warmup + 11], init_box, warmup=warmup, net=net,
                                          changes=changes, sync_free=sync_free, profile=True)["profile"]
@@ -230,18 +231,19 @@ def train_throughput(s, net, optimizer, data_dir: Path, device: torch.device, wo
 def markdown(result: Dict[str, Any]) -> str:
     lines = [f"GPU benchmark, {result['date']}: {result['device_name']} (torch {result['torch']}, "
              f"CUDA {result['cuda']}, {result['cpu_count']} CPU cores)", "",
-             "| tracker | FPS | frame ms | backbone | classifier | box features | box ascent | rest |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| tracker | FPS | frame ms | backbone | classifier | box features | box ascent | rest | boxes vs default, px |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for t in result["tracker"]:
         label = t["param"] + ("" if t.get("sync_free") is None else f", sync_free={t['sync_free']}") + (
             ", cuda_graph" if t.get("cuda_graph") else "")
         if "skipped" in t or "failed" in t:
             lines.append(f"| {label} | {'skipped: ' + t['skipped'] if 'skipped' in t else 'failed: ' + t['failed']}"
-                         " | | | | | | |")
+                         " | | | | | | | |")
             continue
         st = t["stage_ms"]
         lines.append(f"| {label} | {t['fps']:.1f} | {t['frame_ms']:.1f} | {st['backbone']:.1f} | "
-                     f"{st['classifier']:.1f} | {st['box features']:.1f} | {st['box ascent']:.1f} | {st['rest']:.1f} |")
+                     f"{st['classifier']:.1f} | {st['box features']:.1f} | {st['box ascent']:.1f} | {st['rest']:.1f} | "
+                     f"{t.get('max_box_difference', '')} |")
     if "ascent_graph" in result:
         lines += ["", ascent_graph_line(result["ascent_graph"])]
     if result["training"]:
@@ -315,8 +317,16 @@ def main() -> int:
         atomic_write_text(out / "gpu_benchmark.md", text)
         return text
 
+    boxes: Dict[str, Any] = {}  # the tracked boxes of each parameter file's default run
+
     def track(param: str, sync_free: Optional[bool] = None, profile: bool = False, graph: bool = False) -> None:
         t = tracker_fps(param, args.device, args.quick, sync_free, profile, graph)
+        if "boxes" in t:  # the largest difference of a variant's boxes from the default run's
+            mine = torch.tensor(t.pop("boxes"))
+            if sync_free is None and not graph:
+                boxes[param] = mine
+            elif param in boxes:
+                t["max_box_difference"] = round(float((mine - boxes[param]).abs().max()), 4)
         if "profile" in t:
             out.mkdir(parents=True, exist_ok=True)
             atomic_write_text(out / "tracker_profile.txt", t.pop("profile") + "\n")
@@ -324,7 +334,9 @@ def main() -> int:
         what = t.get("skipped") or t.get("failed")
         print(f"tracker {param}" + ("" if sync_free is None else f" sync_free={sync_free}")
               + (" cuda_graph" if graph else "") + ": "
-              + (what or f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}"), flush=True)
+              + (what or f"{t['fps']:.1f} FPS, {t['frame_ms']:.1f} ms per frame {t['stage_ms']}")
+              + (f", boxes differ from the default run's by at most {t['max_box_difference']} px"
+                 if "max_box_difference" in t else ""), flush=True)
         save()
 
     if not args.skip_tracker:
