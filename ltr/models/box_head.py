@@ -125,8 +125,8 @@ class BoxEnergyHead(nn.Module):
         with torch.no_grad():
             f3 = full_precision(feat[0] * modulation[0][:, :, None, None])
             f4 = full_precision(feat[1] * modulation[1][:, :, None, None])
-            branches = [_FixedBranch(_fixed_pool(f3, self.test_pool3, sync_free), self.test_fc3, sync_free),
-                        _FixedBranch(_fixed_pool(f4, self.test_pool4, sync_free), self.test_fc4, sync_free)]
+            branches = [_FixedBranch(_fixed_pool(f3, self.test_pool3, sync_free), self.test_fc3),
+                        _FixedBranch(_fixed_pool(f4, self.test_pool4, sync_free), self.test_fc4)]
         weight, bias = self.energy.weight.detach()[0].to(f3.dtype), self.energy.bias.detach().to(f3.dtype)
         split = branches[0].out_features
         # rois [index, x1, y1, x2, y2] in each map's own coordinates (none to shift on whole maps:
@@ -204,14 +204,14 @@ class _FixedBranch:
     only a few ReLUs switch (about 10 of 256 with the ResNet-50 head), so the product is
     updated from the previous one by the weight rows whose ``grad_pre`` column changed: the
     same sum up to float rounding, at a fraction of the cost of the full product. Finding the
-    changed columns waits for the device, and on a GPU the full product is cheap: with
-    ``sync_free`` it is always computed in full.
+    changed columns reads values on the host, as the pool's ``reach`` does; without it (on a
+    GPU, where the full product is cheap) the product is always computed in full.
     """
 
-    def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU, sync_free: bool):
+    def __init__(self, pool: FixedFeaturePrRoIPool, layer: LinearBNReLU):
         self.weight, self.bias = _folded(layer, pool)
         self.pool = pool
-        self.incremental = not sync_free
+        self.incremental = pool.reach  # host reads are cheap here
         self.out_features = self.weight.shape[0]
         self._last: Optional[Tuple[Tensor, Tensor]] = None  # the last (grad_pre, grad_pre @ weight)
 
