@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Callable, ContextManager, Dict, Iterator, List, Optional
 
 import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
 _HERE = _checkout.HERE
@@ -101,35 +101,44 @@ def synthetic_frames(num_frames: int, canvas: str):
 
 
 @contextlib.contextmanager
-def _instrumented(tracker: DiMPTracker) -> Iterator[None]:
-    """Also time the box head's test features and the ascent (into ``tracker.timings``)."""
+def _box_substages(tracker: DiMPTracker, measured: Callable[[str], ContextManager]) -> Iterator[None]:
+    """Run each frame's box head test features inside ``measured("box features")`` and its
+    ascent inside ``measured("box ascent")``."""
     import pytracking.tracker.dimp.dimp as dimp_module
 
-    def timed(name, fn):
+    def wrap(name, fn):
         def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
+            with measured(name):
                 return fn(*args, **kwargs)
-            finally:
-                if tracker.device.type == "cuda":
-                    torch.cuda.synchronize(tracker.device)
-                tracker.timings[name] += time.perf_counter() - start
         return wrapper
 
-    tracker.box_energy = timed("box features", tracker.box_energy)
-    refine_boxes = dimp_module.refine_boxes
-    dimp_module.refine_boxes = timed("box ascent", refine_boxes)
+    box_energy, refine_boxes = tracker.box_energy, dimp_module.refine_boxes
+    tracker.box_energy, dimp_module.refine_boxes = wrap("box features", box_energy), wrap("box ascent", refine_boxes)
     try:
         yield
     finally:
-        dimp_module.refine_boxes = refine_boxes
+        tracker.box_energy, dimp_module.refine_boxes = box_energy, refine_boxes
+
+
+def _instrumented(tracker: DiMPTracker) -> ContextManager:
+    """Also time the box head's test features and the ascent (into ``tracker.timings``)."""
+    @contextlib.contextmanager
+    def timed(name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            if tracker.device.type == "cuda":
+                torch.cuda.synchronize(tracker.device)
+            tracker.timings[name] += time.perf_counter() - start
+
+    return _box_substages(tracker, timed)
 
 
 def frame_macs(tracker: DiMPTracker, image) -> Dict[str, float]:
     """Multiply-accumulates of tracking ``image``, in all (``"total"``) and per stage, of the
     convolutions and matrix products (``torch.utils.flop_counter``): a stage's share of them
     is the share of the frame it would take if every product ran at the same rate."""
-    import pytracking.tracker.dimp.dimp as dimp_module
     from torch.utils.flop_counter import FlopCounterMode
 
     macs: Dict[str, float] = {}
@@ -147,21 +156,12 @@ def frame_macs(tracker: DiMPTracker, image) -> Dict[str, float]:
         with stage(name), counted(name):
             yield
 
-    def wrap(name, fn):
-        def wrapper(*args, **kwargs):
-            with counted(name):
-                return fn(*args, **kwargs)
-        return wrapper
-
-    box_energy, refine_boxes = tracker.box_energy, dimp_module.refine_boxes
-    tracker._timed, tracker.box_energy = counted_stage, wrap("box features", box_energy)
-    dimp_module.refine_boxes = wrap("box ascent", refine_boxes)
+    tracker._timed = counted_stage
     try:
-        with counted("total"):
+        with _box_substages(tracker, counted), counted("total"):
             tracker.track(image)
     finally:
         del tracker._timed  # the class's again
-        tracker.box_energy, dimp_module.refine_boxes = box_energy, refine_boxes
     return macs
 
 
