@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import _checkout  # noqa: E402,F401 - this checkout first on sys.path (benchmarks/_checkout.py)
 _HERE = _checkout.HERE
@@ -62,6 +62,15 @@ def _tracker_benchmark_module():
     return module
 
 
+def _quick_network(quick: bool) -> Tuple[Optional[torch.nn.Module], Dict[str, Any]]:
+    """With ``quick``, a tiny network and the parameter change to 128-pixel crops; else no
+    network (the parameters' own, built by ``benchmarks/tracker.py``) and no change."""
+    if not quick:
+        return None, {}
+    torch.manual_seed(0)
+    return build_network(DiMPNetSpec.tiny(frozen_layers=[])), {"image_sample_size": 128}
+
+
 def tracker_fps(param: str, device: str, quick: bool, sync_free: Optional[bool] = None,
                 profile: bool = False, cuda_graph: bool = False) -> Dict[str, Any]:
     """FPS and per-stage milliseconds of the tracker with parameter file ``param``; ``sync_free``
@@ -75,10 +84,7 @@ def tracker_fps(param: str, device: str, quick: bool, sync_free: Optional[bool] 
     except SystemExit as err:
         return {"param": param, "skipped": str(err)}
     images, init_box = bench.synthetic_frames(6 if quick else 40, "320x240" if quick else "1280x720")
-    net, changes = None, {}
-    if quick:  # a tiny network on 128-pixel crops
-        torch.manual_seed(0)
-        net, changes = build_network(DiMPNetSpec.tiny(frozen_layers=[])), {"image_sample_size": 128}
+    net, changes = _quick_network(quick)
     warmup = 2 if quick else 5
     try:
         r = bench.benchmark(param, device, images, init_box, warmup=warmup, net=net, changes=changes,
@@ -110,13 +116,12 @@ def ascent_graph(param: str, device: str, quick: bool, reps: int = 20) -> Dict[s
     except SystemExit as err:
         return {"param": param, "skipped": str(err)}
     images, init_box = bench.synthetic_frames(6, "320x240" if quick else "1280x720")
-    torch.manual_seed(0)
-    if quick:  # a tiny network on 128-pixel crops
-        net = build_network(DiMPNetSpec.tiny(frozen_layers=[]))
-        params = dataclasses.replace(params, image_sample_size=128)
-    else:
+    net, changes = _quick_network(quick)
+    # refine the box in every frame
+    params = dataclasses.replace(params, **changes, target_not_found_threshold=-1.0)
+    if net is None:
+        torch.manual_seed(0)
         net = build_network(bench.network_spec(params))
-    params = dataclasses.replace(params, target_not_found_threshold=-1.0)  # refine the box in every frame
     tracker = DiMPTracker(params, net.to(device), device=device)
     frame: Dict[str, Any] = {}
     box_energy = tracker.box_energy
