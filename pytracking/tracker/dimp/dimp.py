@@ -276,12 +276,11 @@ class DiMPTracker(Tracker):
         if self.cuda_graph:
             if not self.sync_free:
                 raise ValueError("cuda_graph needs sync_free (fixed shapes, no host reads): set both")
-            if self._box_graph is None:
-                layers = self.net.box_layers
+            layers = self.net.box_layers
+            if self._box_graph is None:  # the graph's inputs: the box layers' maps, then the boxes
                 self._box_graph = GraphedFunction(
-                    lambda *maps_and_boxes: self._refine(dict(zip(layers, maps_and_boxes[:-1])), None,
-                                                         maps_and_boxes[-1]))
-            result = self._box_graph(*(feats[name] for name in self.net.box_layers), init.to(self.device))
+                    lambda *inputs: self._refine(dict(zip(layers, inputs[:-1])), None, inputs[-1]))
+            result = self._box_graph(*(feats[name] for name in layers), init.to(self.device))
         else:
             result = self._refine(feats, window, init.to(self.device))
         refined, energies, initial = (t.cpu() for t in result)
